@@ -1,0 +1,3 @@
+from pikadb.cli import main
+
+main()

@@ -1,0 +1,121 @@
+"""Connection commands: PING, ECHO, QUIT, SELECT, AUTH, HELLO, RESET."""
+
+from __future__ import annotations
+
+from pikadb import REDIS_VERSION
+from pikadb.commands._args import parse_db_index, parse_int
+from pikadb.commands.context import REPLY_ON, ClientState
+from pikadb.commands.table import command
+from pikadb.core import errors
+from pikadb.core.errors import CommandError
+from pikadb.protocol.reply import OK, PONG, bulk, integer, simple
+
+G = "connection"
+
+
+@command("ping", -1, "fast", acl="connection", group=G, summary="Returns the server's liveliness response.", args="[message]")
+def ping(c: ClientState, args: list[bytes]) -> bytes:
+    if len(args) > 2:
+        raise CommandError(errors.wrong_arity("ping"))
+    return PONG if len(args) == 1 else bulk(args[1])
+
+
+@command("echo", 2, "fast", acl="connection", group=G, summary="Returns the given string.", args="message")
+def echo(c: ClientState, args: list[bytes]) -> bytes:
+    return bulk(args[1])
+
+
+@command("quit", -1, "no_auth fast allow_busy loading stale", acl="connection", group=G, summary="Closes the connection.")
+def quit_(c: ClientState, args: list[bytes]) -> bytes:
+    c.close_after_reply = True
+    return OK
+
+
+@command("select", 2, "loading stale fast", acl="connection keyspace", group=G, summary="Changes the selected database.", args="index")
+def select(c: ClientState, args: list[bytes]) -> bytes:
+    c.select(parse_db_index(args[1], len(c.server.store.databases)))
+    return OK
+
+
+def _check_password(c: ClientState, user: bytes, password: bytes) -> None:
+    required = c.server.settings.server.requirepass
+    if user != b"default" or (required and password != required.encode()):
+        raise CommandError(errors.WRONGPASS)
+    c.authenticated = True
+    c.user = "default"
+
+
+@command("auth", -2, "no_auth noscript loading stale fast allow_busy", acl="connection", group=G, summary="Authenticates the connection.", args="[username] password")
+def auth(c: ClientState, args: list[bytes]) -> bytes:
+    if len(args) > 3:
+        raise CommandError(errors.SYNTAX)
+    if len(args) == 2 and not c.server.settings.server.requirepass:
+        raise CommandError(errors.AUTH_NO_PASSWORD)
+    user, password = (b"default", args[1]) if len(args) == 2 else (args[1], args[2])
+    _check_password(c, user, password)
+    return OK
+
+
+@command("hello", -1, "no_auth noscript loading stale fast allow_busy", acl="connection", group=G, summary="Handshakes with the server.", since="6.0.0", args="[protover [AUTH username password] [SETNAME clientname]]")
+def hello(c: ClientState, args: list[bytes]) -> bytes:
+    proto = c.resp
+    i = 1
+    if len(args) > 1:
+        try:
+            proto = parse_int(args[1])
+        except CommandError:
+            raise CommandError("ERR Protocol version is not an integer or out of range") from None
+        if proto not in (2, 3):
+            raise CommandError(errors.NOPROTO)
+        i = 2
+    setname: bytes | None = None
+    while i < len(args):
+        opt = args[i].upper()
+        if opt == b"AUTH" and i + 2 < len(args):
+            _check_password(c, args[i + 1], args[i + 2])
+            i += 3
+        elif opt == b"SETNAME" and i + 1 < len(args):
+            setname = args[i + 1]
+            _validate_name(setname)
+            i += 2
+        else:
+            raise CommandError(f"ERR Syntax error in HELLO option '{args[i].decode(errors='replace')}'")
+    if not c.authenticated:
+        raise CommandError(
+            "NOAUTH HELLO must be called with the client already authenticated, otherwise the "
+            "HELLO <proto> AUTH <user> <pass> option can be used to authenticate the client and "
+            "select the RESP protocol version at the same time"
+        )
+    if setname is not None:
+        c.name = setname
+    c.set_protocol(proto)
+    role = getattr(c.server, "role", "master")
+    return c.enc.map(
+        [
+            (bulk(b"server"), bulk(b"redis")),
+            (bulk(b"version"), bulk(REDIS_VERSION.encode())),
+            (bulk(b"proto"), integer(proto)),
+            (bulk(b"id"), integer(c.id)),
+            (bulk(b"mode"), bulk(b"standalone")),
+            (bulk(b"role"), bulk(role.encode())),
+            (bulk(b"modules"), b"*0\r\n"),
+        ]
+    )
+
+
+def _validate_name(name: bytes) -> None:
+    if any(ch <= 32 or ch > 126 for ch in name):
+        raise CommandError("ERR Client names cannot contain spaces, newlines or special characters.")
+
+
+@command("reset", 1, "noscript loading stale fast no_auth allow_busy", acl="connection", group=G, summary="Resets the connection.", since="6.2.0")
+def reset(c: ClientState, args: list[bytes]) -> bytes:
+    c.multi = None
+    c.select(0)
+    c.set_protocol(2)
+    c.name = b""
+    c.reply_mode = REPLY_ON
+    c.no_evict = False
+    c.user = "default"
+    c.authenticated = not c.server.settings.server.requirepass
+    return simple(b"RESET")

@@ -1,0 +1,193 @@
+"""The command table: every command declared ONCE, with the metadata Redis keeps for it.
+
+Dispatch (lookup, arity, flags), COMMAND / COMMAND INFO / COMMAND DOCS / GETKEYS, ACL
+categories and the cluster router all read this table; there is no second list.
+
+Flags (Redis's ``CMD_*``, written as words):
+
+    write       may modify the keyspace            readonly    only reads keys
+    denyoom     may grow memory                    admin       administrative (also @dangerous)
+    pubsub      pub/sub related                    noscript    not allowed from scripts
+    blocking    may block the client               loading     allowed while loading
+    stale       allowed on a replica with a broken link
+    skip_monitor / skip_slowlog  not shown in MONITOR / SLOWLOG
+    fast        O(1) or O(log N), never blocks the server (ACL @fast; others get @slow)
+    no_auth     allowed before AUTH                no_multi    not allowed inside MULTI
+    allow_busy  allowed while a script is busy     may_replicate  may write the binlog
+    no_mandatory_keys  keys are optional (first_key may be absent)
+
+ACL categories are the declared ones plus those implied by flags, as Redis does:
+write -> @write, readonly -> @read (unless @dangerous...), admin -> @admin @dangerous,
+pubsub -> @pubsub, fast -> @fast else @slow, blocking -> @blocking.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+Handler = Callable[[Any, list[bytes]], Any]
+KeyFinder = Callable[[list[bytes]], list[int]]
+
+KNOWN_FLAGS = frozenset(
+    "write readonly denyoom admin pubsub noscript blocking loading stale skip_monitor "
+    "skip_slowlog fast no_auth no_multi allow_busy may_replicate no_mandatory_keys "
+    "sort_for_script".split()
+)
+KNOWN_CATEGORIES = frozenset(
+    "keyspace read write set sortedset list hash string bitmap hyperloglog geo stream pubsub "
+    "admin fast slow blocking dangerous connection transaction scripting".split()
+)
+
+
+@dataclass(eq=False, slots=True)
+class Command:
+    name: str  # lower case; subcommands are "parent|sub"
+    arity: int  # Redis convention: N exact, -N at least N (the name counts)
+    flags: frozenset[str]
+    first_key: int
+    last_key: int
+    key_step: int
+    categories: frozenset[str]
+    handler: Handler | None
+    group: str
+    summary: str = ""
+    since: str = "1.0.0"
+    complexity: str = ""
+    arguments: tuple[str, ...] = ()  # argument names, for COMMAND DOCS
+    key_finder: KeyFinder | None = None  # for keys that (first, last, step) can't describe
+    subcommands: dict[bytes, Command] = field(default_factory=dict)
+    parent: Command | None = None
+    # statistics (INFO commandstats), mutated by the dispatcher
+    calls: int = 0
+    usec: int = 0
+    rejected_calls: int = 0
+    failed_calls: int = 0
+    # cached for the hot path
+    is_write: bool = False
+    no_auth: bool = False
+    min_args: int = 0
+
+    @property
+    def full_name(self) -> str:
+        return self.name
+
+    def key_positions(self, args: list[bytes]) -> list[int]:
+        """Indexes of key arguments in ``args`` (args[0] is the command name)."""
+        if self.key_finder is not None:
+            return self.key_finder(args)
+        if self.first_key <= 0:
+            return []
+        last = self.last_key if self.last_key >= 0 else len(args) + self.last_key
+        last = min(last, len(args) - 1)
+        return list(range(self.first_key, last + 1, self.key_step or 1))
+
+    def reset_stats(self) -> None:
+        self.calls = self.usec = self.rejected_calls = self.failed_calls = 0
+        for sub in self.subcommands.values():
+            sub.reset_stats()
+
+
+COMMANDS: dict[bytes, Command] = {}
+
+
+def _categories(flags: frozenset[str], declared: str) -> frozenset[str]:
+    cats = set(declared.split())
+    unknown = cats - KNOWN_CATEGORIES
+    if unknown:
+        raise ValueError(f"unknown ACL categories {sorted(unknown)}")
+    if "write" in flags:
+        cats.add("write")
+    if "readonly" in flags and "admin" not in flags:
+        cats.add("read")
+    if "admin" in flags:
+        cats |= {"admin", "dangerous"}
+    if "pubsub" in flags:
+        cats.add("pubsub")
+    if "blocking" in flags:
+        cats.add("blocking")
+    cats.add("fast" if "fast" in flags else "slow")
+    return frozenset(cats)
+
+
+def command(
+    name: str,
+    arity: int,
+    flags: str = "",
+    keys: tuple[int, int, int] = (0, 0, 0),
+    acl: str = "",
+    group: str = "generic",
+    summary: str = "",
+    since: str = "1.0.0",
+    complexity: str = "",
+    args: str = "",
+    key_finder: KeyFinder | None = None,
+    parent: str | None = None,
+) -> Callable[[Handler], Handler]:
+    """Declare a command (or, with ``parent``, a subcommand) and register its handler."""
+    flagset = frozenset(flags.split())
+    bad = flagset - KNOWN_FLAGS
+    if bad:
+        raise ValueError(f"{name}: unknown flags {sorted(bad)}")
+
+    def register(fn: Handler) -> Handler:
+        cmd = Command(
+            name=name.lower() if parent is None else f"{parent.lower()}|{name.lower()}",
+            arity=arity,
+            flags=flagset,
+            first_key=keys[0],
+            last_key=keys[1],
+            key_step=keys[2],
+            categories=_categories(flagset, acl),
+            handler=fn,
+            group=group,
+            summary=summary,
+            since=since,
+            complexity=complexity,
+            arguments=tuple(args.split()) if args else (),
+            key_finder=key_finder,
+            is_write="write" in flagset,
+            no_auth="no_auth" in flagset,
+            min_args=abs(arity),
+        )
+        if parent is None:
+            if name.lower().encode() in COMMANDS:
+                raise ValueError(f"command {name} declared twice")
+            COMMANDS[name.lower().encode()] = cmd
+        else:
+            owner = COMMANDS[parent.lower().encode()]
+            cmd.parent = owner
+            owner.subcommands[name.lower().encode()] = cmd
+        return fn
+
+    return register
+
+
+def container(
+    name: str, arity: int = -2, group: str = "server", summary: str = "", since: str = "1.0.0",
+    acl: str = "",
+) -> None:
+    """Declare a command that only dispatches to subcommands (CONFIG, CLIENT, OBJECT...)."""
+    COMMANDS[name.lower().encode()] = Command(
+        name=name.lower(),
+        arity=arity,
+        flags=frozenset(),
+        first_key=0,
+        last_key=0,
+        key_step=0,
+        categories=frozenset(acl.split()),
+        handler=None,
+        group=group,
+        summary=summary,
+        since=since,
+        min_args=abs(arity),
+    )
+
+
+def lookup(args: list[bytes]) -> Command | None:
+    """The command (or subcommand) ``args`` names, or None."""
+    cmd = COMMANDS.get(args[0].lower())
+    if cmd is not None and cmd.subcommands and len(args) > 1:
+        return cmd.subcommands.get(args[1].lower(), cmd)
+    return cmd

@@ -1,0 +1,165 @@
+"""The server: storage + the RESP listener + background tasks, on one asyncio (uvloop) loop."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import secrets
+import signal
+import sys
+import time
+from typing import TYPE_CHECKING
+
+from pikadb.commands import load_all
+from pikadb.commands.context import ServerState, Stats
+from pikadb.server.connection import Connection
+from pikadb.storage.engine import EngineOptions
+from pikadb.storage.store import Store
+
+if TYPE_CHECKING:
+    from pikadb.config.runtime import RuntimeConfig
+    from pikadb.config.settings import Settings
+
+log = logging.getLogger("pikadb.server")
+
+
+def engine_options(settings: Settings) -> EngineOptions:
+    st = settings.storage
+    return EngineOptions(
+        write_buffer_size=st.write_buffer_size,
+        max_write_buffer_number=st.max_write_buffer_number,
+        block_cache_size=st.block_cache,
+        max_background_jobs=st.max_background_jobs,
+        target_file_size_base=st.target_file_size_base,
+        compression=st.compression,
+        sync_writes=st.sync_writes,
+        disable_auto_compactions=st.disable_auto_compactions,
+    )
+
+
+class Server(ServerState):
+    def __init__(self, settings: Settings, config: RuntimeConfig, config_file: str | None) -> None:
+        load_all()
+        self.settings = settings
+        self.config = config
+        self.config_file = config_file
+        self.stats = Stats()
+        self.clients: dict[int, Connection] = {}  # type: ignore[assignment]
+        self.start_time = time.time()
+        self.run_id = secrets.token_hex(20)
+        self.active_expire = True
+        self.executable = os.path.abspath(sys.argv[0])
+        self._client_ids = 0
+        self._servers: list[asyncio.AbstractServer] = []
+        self._tasks: list[asyncio.Task[None]] = []
+        self._stopping: asyncio.Event | None = None
+        self.tcp_port = settings.server.port
+        self.store = self._open_store()
+
+    # -- storage --------------------------------------------------------------------------
+    def data_path(self) -> str:
+        st = self.settings.storage
+        return os.path.join(st.dir, "db")
+
+    def _open_store(self) -> Store:
+        st = self.settings.storage
+        return Store(
+            self.data_path(),
+            engine_options(self.settings),
+            databases=self.settings.server.databases,
+            binlog_keep=st.binlog_max_records,
+        )
+
+    def reload_storage(self) -> None:
+        old_index = {cid: c.db.index for cid, c in self.clients.items()}
+        listeners = self.store.listeners
+        self.store.close()
+        self.store = self._open_store()
+        self.store.listeners = listeners
+        for cid, c in self.clients.items():
+            c.db = self.store.databases[old_index[cid]]
+
+    def requires_auth(self) -> bool:
+        return bool(self.settings.server.requirepass)
+
+    def next_client_id(self) -> int:
+        self._client_ids += 1
+        return self._client_ids
+
+    # -- lifecycle ------------------------------------------------------------------------
+    async def start(self) -> None:
+        loop = asyncio.get_running_loop()
+        s = self.settings.server
+        binds = s.bind.split() if isinstance(s.bind, str) else list(s.bind)
+        for host in binds:
+            srv = await loop.create_server(
+                lambda: Connection(self), host, s.port, reuse_address=True, backlog=511
+            )
+            self._servers.append(srv)
+            if self.tcp_port == 0:
+                self.tcp_port = srv.sockets[0].getsockname()[1]
+        self._stopping = asyncio.Event()
+        self._tasks.append(asyncio.create_task(self._cron()))
+        log.info("pikadb ready: port %d, data in %s", self.tcp_port, self.settings.storage.dir)
+
+    async def _cron(self) -> None:
+        """Background work Redis does in serverCron: active expiry, idle timeouts, binlog."""
+        ticks = 0
+        while True:
+            hz = max(1, min(500, self.settings.server.hz))
+            await asyncio.sleep(1 / hz)
+            ticks += 1
+            try:
+                if self.active_expire:
+                    removed = self.store.expire_cycle(limit=200)
+                    self.stats.expired_keys += removed
+                timeout = self.settings.server.timeout
+                if timeout and ticks % hz == 0:
+                    now = time.time()
+                    for c in list(self.clients.values()):
+                        if c.kind == "normal" and now - c.last_interaction > timeout:
+                            c.close()
+                if ticks % (hz * 10) == 0:
+                    self.store.trim_binlog()
+            except Exception:
+                log.exception("cron failed")
+
+    def request_shutdown(self, nosave: bool = False, now: bool = False) -> None:
+        if self._stopping is not None:
+            self._stopping.set()
+
+    async def serve_forever(self) -> None:
+        await self.start()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, self.request_shutdown)
+        assert self._stopping is not None
+        await self._stopping.wait()
+        await self.stop()
+
+    async def stop(self) -> None:
+        for srv in self._servers:
+            srv.close()
+        for c in list(self.clients.values()):
+            c.close()
+        for t in self._tasks:
+            t.cancel()
+        for srv in self._servers:
+            try:
+                await asyncio.wait_for(srv.wait_closed(), 2)
+            except (TimeoutError, asyncio.TimeoutError):
+                pass
+        self.store.close()
+        log.info("pikadb stopped")
+
+
+def run(settings: Settings, config: RuntimeConfig, config_file: str | None) -> None:
+    try:
+        import uvloop
+
+        uvloop.install()
+    except ImportError:  # pragma: no cover - uvloop is a dependency; keep asyncio as fallback
+        pass
+    server = Server(settings, config, config_file)
+    asyncio.run(server.serve_forever())

@@ -1,0 +1,163 @@
+"""One client connection: an asyncio Protocol that parses requests, runs them through the
+dispatcher and writes every reply of one read as a single ``transport.write``.
+
+A handler returns reply bytes, or an awaitable for commands that block (BLPOP, WAIT, ...);
+then the connection stops reading, awaits it, writes its reply and carries on with the rest
+of the pipeline — so a blocked client never blocks the server.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable
+from typing import TYPE_CHECKING, Any
+
+from pikadb.commands.context import REPLY_ON, REPLY_SKIP, ClientState
+from pikadb.core import errors
+from pikadb.protocol.parser import RequestParser
+from pikadb.protocol.reply import error
+from pikadb.server.dispatch import execute
+
+if TYPE_CHECKING:
+    from pikadb.server.app import Server
+
+
+class Connection(asyncio.Protocol, ClientState):
+    def __init__(self, server: Server) -> None:
+        ClientState.__init__(self, server, server.next_client_id())
+        self.srv = server
+        self.transport: asyncio.Transport | None = None
+        s = server.settings.server
+        self.parser = RequestParser(s.proto_max_bulk_len, s.client_query_buffer_limit)
+        self.authenticated = not server.requires_auth()
+        self._pending: asyncio.Future[Any] | None = None
+        self._backlog: list[list[bytes]] = []
+        self._paused_writing = False
+        self._closed = False
+
+    # -- asyncio.Protocol ---------------------------------------------------------------
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = transport  # type: ignore[assignment]
+        peer = transport.get_extra_info("peername")
+        sock = transport.get_extra_info("sockname")
+        self.addr = _fmt_addr(peer)
+        self.laddr = _fmt_addr(sock)
+        s = transport.get_extra_info("socket")
+        self.fd = s.fileno() if s is not None else -1
+        srv = self.srv
+        srv.stats.total_connections_received += 1
+        if len(srv.clients) >= srv.settings.server.maxclients:
+            srv.stats.rejected_connections += 1
+            transport.write(error(errors.MAX_CLIENTS))
+            transport.close()
+            self._closed = True
+            return
+        srv.clients[self.id] = self
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._closed = True
+        self.srv.clients.pop(self.id, None)
+        if self._pending is not None and not self._pending.done():
+            self._pending.cancel()
+
+    def pause_writing(self) -> None:
+        # The client does not read its replies: stop reading its requests until it drains.
+        self._paused_writing = True
+        if self.transport is not None:
+            self.transport.pause_reading()
+
+    def resume_writing(self) -> None:
+        self._paused_writing = False
+        if self.transport is not None and self._pending is None:
+            self.transport.resume_reading()
+
+    def data_received(self, data: bytes) -> None:
+        srv = self.srv
+        srv.stats.net_input_bytes += len(data)
+        self.last_interaction = time.time()
+        cmds = self.parser.feed(data)
+        if self._pending is not None:  # blocked: queue behind the pending command
+            self._backlog += cmds
+            return
+        self._run(cmds, 0)
+
+    # -- execution ------------------------------------------------------------------------
+    def _run(self, cmds: list[list[bytes]], start: int) -> None:
+        out: list[bytes] = []
+        n = len(cmds)
+        i = start
+        while i < n:
+            reply = execute(self, cmds[i])
+            i += 1
+            if type(reply) is not bytes:
+                if isinstance(reply, Awaitable):
+                    self._flush(out)
+                    self._block(reply, cmds, i)
+                    return
+            if self.reply_mode == REPLY_ON:
+                out.append(reply)
+            elif self.reply_mode == REPLY_SKIP:
+                self.reply_mode = REPLY_ON
+            if self.close_after_reply:
+                self._flush(out)
+                self.close()
+                return
+        if self.parser.error is not None:
+            out.append(error(self.parser.error.message))
+            self._flush(out)
+            self.close()
+            return
+        self._flush(out)
+
+    def _flush(self, out: list[bytes]) -> None:
+        if out and self.transport is not None and not self._closed:
+            data = out[0] if len(out) == 1 else b"".join(out)
+            self.srv.stats.net_output_bytes += len(data)
+            self.transport.write(data)
+
+    def _block(self, awaitable: Awaitable[bytes], cmds: list[list[bytes]], resume_at: int) -> None:
+        assert self.transport is not None
+        self.transport.pause_reading()
+        self._backlog = cmds[resume_at:]
+        fut = asyncio.ensure_future(awaitable)
+        self._pending = fut
+        fut.add_done_callback(self._unblocked)
+
+    def _unblocked(self, fut: asyncio.Future[Any]) -> None:
+        self._pending = None
+        if fut.cancelled() or self._closed:
+            return
+        exc = fut.exception()
+        if exc is not None:
+            msg = exc.message if isinstance(exc, errors.CommandError) else f"ERR {exc}"
+            reply = error(msg)
+        else:
+            reply = fut.result()
+        if self.reply_mode == REPLY_ON:
+            self._flush([reply])
+        backlog, self._backlog = self._backlog, []
+        if not self._paused_writing and self.transport is not None:
+            self.transport.resume_reading()
+        self._run(backlog, 0)
+
+    # -- ClientState ----------------------------------------------------------------------
+    def close(self) -> None:
+        if self.transport is not None and not self._closed:
+            self._closed = True
+            self.transport.close()
+
+    def kill(self) -> None:
+        self.close()
+
+    def query_buffer_size(self) -> int:
+        return self.parser.buffered
+
+    def output_buffer_size(self) -> int:
+        return self.transport.get_write_buffer_size() if self.transport else 0
+
+
+def _fmt_addr(addr: Any) -> str:
+    if isinstance(addr, tuple) and len(addr) >= 2:
+        return f"{addr[0]}:{addr[1]}"
+    return str(addr or "?:0")

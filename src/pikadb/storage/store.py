@@ -1,0 +1,222 @@
+"""The node's storage: one engine, the logical databases, and the ONE commit path.
+
+Every mutation, whatever the command, ends in :meth:`Store.commit`: the batch's mutations,
+the key-counter updates and the binlog record describing them go to RocksDB in a single
+atomic write, so data and log never disagree after a crash. Commit then tells listeners which
+keys changed (WATCH, blocked clients, keyspace notifications, replication). No command knows
+about replication.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+
+from pikadb.core.clock import now_ms, now_us
+from pikadb.storage import layout as L
+from pikadb.storage.batch import Batch
+from pikadb.storage.binlog import OP_DELETE, OP_DELETE_RANGE, OP_PUT, decode_record, encode_record
+from pikadb.storage.engine import BINLOG, CF_NAMES, META, SYS, TTL, Engine, EngineOptions
+from pikadb.storage.keyspace import Database
+
+CommitListener = Callable[[Batch], None]
+
+
+class Store:
+    def __init__(
+        self,
+        path: str,
+        opts: EngineOptions | None = None,
+        databases: int = 16,
+        group: int = 0,
+        binlog_keep: int = 1_000_000,
+    ) -> None:
+        self.path = path
+        self.engine = Engine(path, opts)
+        self.group = group
+        self.binlog_keep = binlog_keep
+        self.listeners: list[CommitListener] = []
+        # Lazy/active expiry deletes keys only where this node accepts writes (a replica
+        # hides expired keys but waits for its master's delete record).
+        self.expire_writes = True
+        self._last_version = 0
+        self._keys: dict[int, int] = {}
+        self._expires: dict[int, int] = {}
+        self.seq = self._load_last_seq()
+        self._first_seq = self._load_first_seq()
+        self.dirty = 0  # writes since start (INFO rdb_changes_since_last_save analogue)
+        self.databases: list[Database] = []
+        self._load_dbmap(databases)
+
+    # -- start-up -------------------------------------------------------------------------
+    def _load_last_seq(self) -> int:
+        lo = L.binlog_key(self.group, 0)
+        k = self.engine.last_key(BINLOG, lo, L.binlog_key(self.group + 1, 0))
+        return L.decode_binlog_key(k)[1] if k else 0
+
+    def _load_first_seq(self) -> int:
+        lo = L.binlog_key(self.group, 0)
+        for k, _ in self.engine.scan(BINLOG, lo, L.binlog_key(self.group + 1, 0)):
+            return L.decode_binlog_key(k)[1]
+        return self.seq + 1
+
+    def _load_dbmap(self, n: int) -> None:
+        raw = self.engine.get(SYS, L.DBMAP_KEY)
+        tables = L.decode_dbmap(raw) if raw else []
+        used = set(tables)
+        nxt = 0
+        while len(tables) < n:  # new databases get unused table ids
+            while nxt in used:
+                nxt += 1
+            tables.append(nxt)
+            used.add(nxt)
+        self.databases = [Database(self, i, t) for i, t in enumerate(tables[:n])]
+        self._tables_all = tables  # tables beyond `databases` keep their data
+        for t in tables:
+            self._keys[t] = self._read_counter(L.KEYS_COUNTER, t)
+            self._expires[t] = self._read_counter(L.EXPIRES_COUNTER, t)
+
+    def _read_counter(self, name: bytes, table: int) -> int:
+        raw = self.engine.get(SYS, L.counter_key(name, table))
+        return L.decode_u64(raw) if raw else 0
+
+    # -- versions -------------------------------------------------------------------------
+    def next_version(self) -> int:
+        """Unique, increasing versions for collections: microseconds, bumped on collision."""
+        v = now_us()
+        if v <= self._last_version:
+            v = self._last_version + 1
+        self._last_version = v
+        return v
+
+    # -- the commit path ------------------------------------------------------------------
+    def batch(self) -> Batch:
+        return Batch(self.engine.new_write_batch(), self.engine.handles)
+
+    def commit(self, batch: Batch) -> None:
+        """Write ``batch`` and its binlog record atomically, then notify listeners."""
+        if not batch.nops:
+            return
+        wb = batch.write_batch
+        deltas = batch.deltas
+        if deltas:
+            put = wb.put
+            sys_h = self.engine.handles[SYS]
+            for table, (dk, de) in deltas.items():
+                if dk:
+                    put(L.counter_key(L.KEYS_COUNTER, table),
+                        L.encode_u64(max(0, self._keys.get(table, 0) + dk)), sys_h)
+                if de:
+                    put(L.counter_key(L.EXPIRES_COUNTER, table),
+                        L.encode_u64(max(0, self._expires.get(table, 0) + de)), sys_h)
+        seq = self.seq + 1
+        record = encode_record(now_ms(), deltas, batch.nops, batch.parts)
+        wb.put(L.binlog_key(self.group, seq), record, self.engine.handles[BINLOG])
+        self.engine.write(wb)
+        self.seq = seq
+        self.dirty += 1
+        if deltas:
+            for table, (dk, de) in deltas.items():
+                self._keys[table] = max(0, self._keys.get(table, 0) + dk)
+                self._expires[table] = max(0, self._expires.get(table, 0) + de)
+        for listener in self.listeners:
+            listener(batch)
+
+    def apply_record(self, raw: bytes) -> Batch:
+        """Re-apply a binlog record (from a master) through the same commit path."""
+        rec = decode_record(raw)
+        b = self.batch()
+        for kind, cf, key, value in rec.ops:
+            if kind == OP_PUT:
+                b.put(cf, key, value)
+            elif kind == OP_DELETE:
+                b.delete(cf, key)
+            elif kind == OP_DELETE_RANGE:
+                b.delete_range(cf, key, value)
+            if cf == META:
+                b.touched.append(key)
+        for table, (dk, de) in rec.deltas.items():
+            b.add_delta(table, dk, de)
+        self.commit(b)
+        if any(cf == SYS and key == L.DBMAP_KEY for _, cf, key, _ in rec.ops):
+            self._load_dbmap(len(self.databases))
+        return b
+
+    # -- counters -------------------------------------------------------------------------
+    def key_count(self, table: int) -> int:
+        return self._keys.get(table, 0)
+
+    def expires_count(self, table: int) -> int:
+        return self._expires.get(table, 0)
+
+    # -- whole-table operations -----------------------------------------------------------
+    def flush_table(self, batch: Batch, table: int) -> None:
+        start, end = L.table_prefix(table), L.table_end(table)
+        for cf in range(len(CF_NAMES)):
+            if cf not in (BINLOG, SYS):
+                batch.delete_range(cf, start, end)
+        batch.add_delta(table, -self._keys.get(table, 0), -self._expires.get(table, 0))
+        batch.touched.append(start)  # a 2-byte "meta key": every key of the table changed
+
+    def swap_databases(self, a: int, b: int) -> None:
+        dbs = self.databases
+        ta, tb = dbs[a].table, dbs[b].table
+        tables = [d.table for d in dbs]
+        tables[a], tables[b] = tb, ta
+        batch = self.batch()
+        batch.put(SYS, L.DBMAP_KEY, L.encode_dbmap(tables))
+        batch.touched += [L.table_prefix(ta), L.table_prefix(tb)]
+        self.commit(batch)
+        dbs[a].set_table(tb)
+        dbs[b].set_table(ta)
+
+    # -- expiry ---------------------------------------------------------------------------
+    def expire_cycle(self, limit: int = 200) -> int:
+        """Delete up to ``limit`` expired keys found through the ttl index."""
+        if not self.expire_writes:
+            return 0
+        now = now_ms()
+        removed = 0
+        batch = self.batch()
+        for db in self.databases:
+            if not self._expires.get(db.table):
+                continue
+            lo, hi = L.ttl_range(db.table, now)
+            for tkey, _ in self.engine.scan(TTL, lo, hi):
+                mkey, exp = L.decode_ttl_key(tkey)
+                raw = self.engine.get(META, mkey)
+                if raw is not None and L.expire_of(raw) == exp:
+                    batch.delete_key(mkey, raw)
+                else:  # a stale index entry (should not happen): drop it
+                    batch.delete(TTL, tkey)
+                removed += 1
+                if removed >= limit:
+                    break
+            if removed >= limit:
+                break
+        self.commit(batch)
+        return removed
+
+    # -- binlog ---------------------------------------------------------------------------
+    def binlog_range(self, start_seq: int = 0) -> Iterator[tuple[int, bytes]]:
+        lo = L.binlog_key(self.group, start_seq)
+        hi = L.binlog_key(self.group + 1, 0)
+        for k, v in self.engine.scan(BINLOG, lo, hi):
+            yield L.decode_binlog_key(k)[1], v
+
+    def trim_binlog(self) -> None:
+        """Keep at most ``binlog_keep`` records (replication will add its own floor)."""
+        floor = self.seq - self.binlog_keep
+        if floor > self._first_seq:
+            b = self.engine.new_write_batch()
+            b.delete_range(
+                L.binlog_key(self.group, 0),
+                L.binlog_key(self.group, floor + 1),
+                self.engine.handles[BINLOG],
+            )
+            self.engine.write(b)
+            self._first_seq = floor + 1
+
+    def close(self) -> None:
+        for db in self.databases:
+            db.detach()
+        self.engine.close()
