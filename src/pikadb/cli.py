@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 import os
 import sys
-from pathlib import Path
 
 import click
 
@@ -26,7 +25,7 @@ def main() -> None:
 @click.option("--set", "extra", multiple=True, metavar="NAME=VALUE", help="Any setting by its CONFIG name, e.g. --set requirepass=secret.")
 def server(port: int | None, bind: str | None, data_dir: str | None, config_file: str | None, extra: tuple[str, ...]) -> None:
     """Run a pikadb node."""
-    from pikadb.config.settings import ConfigError, load_settings, resolve_config_path
+    from pikadb.config import ConfigError, load_settings, resolve_config_path
 
     overrides: dict[str, object] = {}
     for item in extra:
@@ -46,17 +45,17 @@ def server(port: int | None, bind: str | None, data_dir: str | None, config_file
     except ConfigError as exc:
         click.echo(f"pikadb: {exc}", err=True)
         sys.exit(2)
-    from pikadb.config.runtime import RuntimeConfig
+    from pikadb.config import RuntimeConfig
     from pikadb.server.app import run
 
+    # Redis's loglevels: debug, verbose, notice (default), warning.
+    levels = {"debug": logging.DEBUG, "verbose": logging.DEBUG, "notice": logging.INFO}
     logging.basicConfig(
-        level=getattr(logging, str(settings.server.loglevel).upper(), logging.INFO)
-        if str(settings.server.loglevel).upper() in ("DEBUG", "INFO", "WARNING")
-        else logging.INFO,
+        level=levels.get(settings.server.loglevel, logging.WARNING),
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         filename=settings.server.logfile or None,
     )
-    run(settings, RuntimeConfig(settings, Path(path) if path else None), str(path) if path else None)
+    run(settings, RuntimeConfig(settings, path), str(path) if path else None)
 
 
 @main.command()
@@ -69,7 +68,7 @@ def binlog(data_dir: str, start: int, count: int) -> None:
     from pikadb.storage.engine import CF_NAMES
     from pikadb.storage.store import Store
 
-    store = Store(os.path.join(data_dir, "db"))
+    store = Store(os.path.join(data_dir, "db"))  # the default db-path under --dir
     try:
         for n, (seq, raw) in enumerate(store.binlog_range(start)):
             if count and n >= count:

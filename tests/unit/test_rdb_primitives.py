@@ -239,7 +239,7 @@ def test_listpack_backlen_boundaries(size: int) -> None:
     st.lists(
         st.binary(max_size=80)
         | st.integers(-(2**63), 2**63 - 1).map(lambda i: str(i).encode())
-        | st.binary(min_size=4090, max_size=4100),
+        | st.integers(4090, 4100).map(lambda n: b"q" * n),
         max_size=30,
     )
 )
@@ -288,7 +288,7 @@ def test_ziplist_hand_built() -> None:
     st.lists(
         st.binary(max_size=300)
         | st.integers(-(2**63), 2**63 - 1).map(lambda i: str(i).encode())
-        | st.binary(min_size=16380, max_size=16390),
+        | st.integers(16380, 16390).map(lambda n: b"q" * n),
         max_size=20,
     )
 )

@@ -68,6 +68,11 @@ class Command:
     is_write: bool = False
     no_auth: bool = False
     min_args: int = 0
+    # introspection metadata (COMMAND INFO / DOCS / GETKEYSANDFLAGS)
+    tips: tuple[str, ...] = ()  # e.g. ("request_policy:all_shards", "response_policy:agg_sum")
+    key_specs: tuple[KeySpec, ...] = ()  # explicit key specs; () -> derived from keys=
+    key_flags: str = ""  # flags of the derived key spec, e.g. "RW access update"
+    history: tuple[tuple[str, str], ...] = ()  # (version, change) for COMMAND DOCS
 
     @property
     def full_name(self) -> str:
@@ -90,6 +95,30 @@ class Command:
 
 
 COMMANDS: dict[bytes, Command] = {}
+
+
+@dataclass(frozen=True, slots=True)
+class KeySpec:
+    """One Redis 7 key specification (COMMAND INFO / GETKEYSANDFLAGS), for commands whose
+    keys ``keys=(first, last, step)`` + ``key_flags`` can't describe (e.g. SMOVE, ZUNIONSTORE).
+
+    ``flags``: "RO|RW|OW|RM access update insert delete not_key incomplete variable_flags".
+    begin_search: ``index`` (> 0) or ``keyword`` (+ ``startfrom``); neither -> unknown.
+    find_keys: ``find`` = "range" (``lastkey``, ``keystep``, ``limit``), "keynum"
+    (``keynumidx``, ``firstkey``, ``keystep``) or "unknown".
+    """
+
+    flags: str
+    index: int = 0
+    keyword: str = ""
+    startfrom: int = 1
+    find: str = "range"
+    lastkey: int = 0
+    keystep: int = 1
+    limit: int = 0
+    keynumidx: int = 0
+    firstkey: int = 1
+    notes: str = ""
 
 
 def _categories(flags: frozenset[str], declared: str) -> frozenset[str]:
@@ -124,6 +153,10 @@ def command(
     args: str = "",
     key_finder: KeyFinder | None = None,
     parent: str | None = None,
+    tips: str = "",
+    key_specs: tuple[KeySpec, ...] = (),
+    key_flags: str = "",
+    history: tuple[tuple[str, str], ...] = (),
 ) -> Callable[[Handler], Handler]:
     """Declare a command (or, with ``parent``, a subcommand) and register its handler."""
     flagset = frozenset(flags.split())
@@ -150,6 +183,10 @@ def command(
             is_write="write" in flagset,
             no_auth="no_auth" in flagset,
             min_args=abs(arity),
+            tips=tuple(tips.split()),
+            key_specs=key_specs,
+            key_flags=key_flags,
+            history=history,
         )
         if parent is None:
             if name.lower().encode() in COMMANDS:
@@ -166,7 +203,7 @@ def command(
 
 def container(
     name: str, arity: int = -2, group: str = "server", summary: str = "", since: str = "1.0.0",
-    acl: str = "",
+    acl: str = "", complexity: str = "Depends on subcommand.",
 ) -> None:
     """Declare a command that only dispatches to subcommands (CONFIG, CLIENT, OBJECT...)."""
     COMMANDS[name.lower().encode()] = Command(
@@ -181,6 +218,7 @@ def container(
         group=group,
         summary=summary,
         since=since,
+        complexity=complexity,
         min_args=abs(arity),
     )
 

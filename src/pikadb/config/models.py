@@ -63,9 +63,7 @@ class ServerSettings(SectionModel):
     port: Annotated[ConfigInt, Bounds(0, 65535)] = setting(
         9221, "TCP port to listen on.", mutable=False
     )
-    bind: ConfigStr = setting(
-        "127.0.0.1", "Space-separated addresses to listen on.", mutable=False
-    )
+    bind: ConfigStr = setting("127.0.0.1", "Space-separated addresses to listen on.", mutable=False)
     protected_mode: ConfigBool = setting(
         True, "Refuse non-loopback clients while no requirepass is set."
     )
@@ -185,9 +183,7 @@ class StorageSettings(SectionModel):
     binlog_file_size: Annotated[ConfigSize, Bounds(1024, 1024 * MB)] = setting(
         100 * MB, "Size of one binlog file.", mutable=False
     )
-    expire_logs_nums: Annotated[ConfigInt, Bounds(1, INT_MAX)] = setting(
-        10, "Binlog files kept."
-    )
+    expire_logs_nums: Annotated[ConfigInt, Bounds(1, INT_MAX)] = setting(10, "Binlog files kept.")
 
     def resolved_db_path(self) -> Path:
         """Where RocksDB lives: ``db-path``, or ``<dir>/db`` when it is empty."""

@@ -180,8 +180,7 @@ def _env_items(environ: Mapping[str, str]) -> Iterator[_Item]:
             flat = lookup_flat(rest)
             if flat is not None:  # PIKA_PORT: close to ours, surely a mistake
                 raise ConfigError(
-                    f"unknown environment variable {var}: use {flat.env_var} to set "
-                    f"'{flat.name}'",
+                    f"unknown environment variable {var}: use {flat.env_var} to set '{flat.name}'",
                     setting=flat.dotted,
                 )
             continue  # PIKA_HOME and friends are not ours

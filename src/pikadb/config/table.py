@@ -103,7 +103,9 @@ def _build() -> tuple[dict[str, type[SectionModel]], tuple[ConfigEntry, ...]]:
     seen: dict[str, ConfigEntry] = {}
     for entry in entries:
         if entry.name in seen:
-            raise TypeError(f"flat name {entry.name!r} used by {entry.dotted} and {seen[entry.name].dotted}")
+            raise TypeError(
+                f"flat name {entry.name!r} used by {entry.dotted} and {seen[entry.name].dotted}"
+            )
         seen[entry.name] = entry
     return sections, tuple(entries)
 

@@ -5,8 +5,6 @@ The file is YAML with two levels: sections (``server:``, ``storage:``) holding
 rules, never by YAML 1.1 typing: ``yes`` is not turned into ``True`` behind our back,
 ``1:30`` is not sexagesimal 90 and ``0777`` is not octal. Only an empty value (or
 ``null``/``~``) means "empty". Duplicate keys are errors (PyYAML silently keeps the last).
-
-Run ``python -m pikadb.config.yamlfile > example/pika.yaml`` to regenerate the example.
 """
 
 from __future__ import annotations
@@ -18,11 +16,10 @@ from typing import Any
 import yaml
 
 from pikadb.config.errors import ConfigError
-from pikadb.config.table import CONFIG_TABLE, ConfigEntry
+from pikadb.config.table import ConfigEntry
 from pikadb.config.values import ValueKind, format_memory
 
 __all__ = [
-    "example_yaml",
     "file_scalar",
     "load_yaml_text",
     "quote_yaml_string",
@@ -110,45 +107,3 @@ def file_scalar(entry: ConfigEntry, value: Any) -> str:
     if entry.kind is ValueKind.SIZE:
         return format_memory(int(value))
     return quote_yaml_string(entry.render(value))
-
-
-# --- the example file --------------------------------------------------------------------------
-_HEADER = """\
-# pika.yaml: pikadb configuration. Every setting is listed with its built-in default.
-#
-# Precedence, lowest to highest: built-in defaults < this file < environment variables
-# PIKA_<SECTION>_<SETTING> (e.g. PIKA_SERVER_PORT=7000, PIKA_STORAGE_DIR=/srv/pika)
-# < command-line flags. Give the server this file's path (or set CONFIG_FILE=<path>).
-#
-# Names may be written kebab-case (slowlog-log-slower-than) or snake_case; the kebab form
-# is the name CONFIG GET / CONFIG SET use. Values follow Redis's rules:
-#   sizes     512mb, 1gb, 64kb (powers of 1024), 64k, 1m, 1g (powers of 1000), or bytes
-#   booleans  yes / no (true / false also accepted)
-#   integers  plain decimal: no '+', no leading zeros
-# Settings marked [runtime] can be changed live with CONFIG SET; CONFIG REWRITE saves
-# them back here, keeping comments. Unknown names are errors.
-"""
-
-
-def example_yaml() -> str:
-    """The commented example config: every setting at its default, from the table."""
-    lines = [_HEADER]
-    section = ""
-    for entry in CONFIG_TABLE:
-        if entry.section != section:
-            section = entry.section
-            lines.append(f"\n{section}:\n")
-        else:
-            lines.append("\n")
-        doc = entry.description
-        if entry.choices:
-            doc += f" One of: {', '.join(entry.choices)}."
-        if entry.mutable:
-            doc += " [runtime]"
-        lines.append(f"  # {doc}\n")
-        lines.append(f"  {entry.name}: {file_scalar(entry, entry.default)}\n")
-    return "".join(lines)
-
-
-if __name__ == "__main__":  # pragma: no cover
-    print(example_yaml(), end="")

@@ -95,3 +95,75 @@ PROTO_TOO_BIG_INLINE = "too big inline request"
 
 def proto_expected_dollar(got: str) -> str:
     return f"expected '$', got '{got}'"
+
+
+# --- CONFIG (config.c) -----------------------------------------------------------------
+CONFIG_SET_UNKNOWN = "ERR Unknown option or number of arguments for CONFIG SET - '{}'"
+CONFIG_SET_FAILED = "ERR CONFIG SET failed (possibly related to argument '{}') - {}"
+CONFIG_SET_IMMUTABLE = "can't set immutable config"
+CONFIG_SET_DUPLICATE = "duplicate parameter"
+CONFIG_REWRITE_NO_FILE = "ERR The server is running without a config file"
+CONFIG_REWRITE_FAILED = "ERR Rewriting config file: {}"
+
+# --- keyspace / generic (db.c, expire.c, cluster.c) ------------------------------------
+UNSUPPORTED_OPTION = "ERR Unsupported option {}"
+EXPIRE_NX_AND_OTHERS = "ERR NX and XX, GT or LT options at the same time are not compatible"
+EXPIRE_GT_AND_LT = "ERR GT and LT options at the same time are not compatible"
+INVALID_CURSOR = "ERR invalid cursor"
+INVALID_TTL = "ERR Invalid TTL value, must be >= 0"
+INVALID_IDLETIME = "ERR Invalid IDLETIME value, must be >= 0"
+INVALID_FREQ = "ERR Invalid FREQ value, must be >= 0 and <= 255"
+# pikadb: a type whose storage has no DUMP/RESTORE conversion registered yet.
+DUMP_UNSUPPORTED = "ERR DUMP of a '{}' value is not supported yet"
+RESTORE_UNSUPPORTED = "ERR RESTORE of a '{}' value is not supported yet"
+# Pika (pika_command.h CmdRes): an unknown type argument of SCANX / PKSCANRANGE / ...
+PIKA_INVALID_DB_TYPE = "ERR invalid DB for '{}'"
+PIKA_INVALID_RANGE = "ERR Invalid argument: error in given range"
+INT_RANGE = "ERR value is out of range, value must between {} and {}"
+
+# --- strings (t_string.c) --------------------------------------------------------------
+DECR_OVERFLOW = "ERR decrement would overflow"
+LCS_NOT_STRINGS = "ERR The specified keys must contain string values"
+LCS_LEN_AND_IDX = "ERR If you want both the length and indexes, please just use IDX."
+LCS_TOO_LONG = "ERR String too long for LCS"
+LCS_MEMORY = "ERR Insufficient memory, transient memory for LCS exceeds proto-max-bulk-len"
+
+# --- server / introspection (server.c, networking.c, object.c, debug.c) ---------------
+INVALID_FIRST_DB = "ERR invalid first DB index"
+INVALID_SECOND_DB = "ERR invalid second DB index"
+NO_SHUTDOWN_IN_PROGRESS = "ERR No shutdown in progress."
+NO_SUCH_CLIENT = "ERR No such client"
+CLIENT_ID_POSITIVE = "ERR client-id should be greater than 0"
+INVALID_CLIENT_ID = "ERR Invalid client ID"
+CLIENT_NAME_INVALID = "ERR Client names cannot contain spaces, newlines or special characters."
+CLIENT_ATTR_INVALID = "ERR {} cannot contain spaces, newlines or special characters."
+CLIENT_UNRECOGNIZED_OPTION = "ERR Unrecognized option '{}'"
+UNKNOWN_CLIENT_TYPE = "ERR Unknown client type '{}'"
+NO_SUCH_USER = "ERR No such user '{}'"
+GETKEYS_INVALID_COMMAND = "ERR Invalid command specified"
+GETKEYS_NO_KEYS = "ERR The command has no key arguments"
+GETKEYS_BAD_ARITY = "ERR Invalid number of arguments specified for command"
+GETKEYS_BAD_ARGS = "ERR Invalid arguments specified for command"
+LFU_NOT_SELECTED = (
+    "ERR An LFU maxmemory policy is not selected, access frequency not tracked. Please note "
+    "that when switching between policies at runtime LRU and LFU data will take some time to "
+    "adjust."
+)
+LFU_SELECTED = (
+    "ERR An LFU maxmemory policy is selected, idle time not tracked. Please note that when "
+    "switching between policies at runtime LRU and LFU data will take some time to adjust."
+)
+DEBUG_RELOAD_OPTIONS = "ERR DEBUG RELOAD only supports the MERGE, NOFLUSH and NOSAVE options."
+DEBUG_PROTOCOL_TYPE = (
+    "ERR Wrong protocol type name. Please use one of the following: "
+    "string|integer|double|bignum|null|array|set|map|attrib|push|verbatim|true|false"
+)
+RESP2_NOT_SUPPORTED = "ERR RESP2 is not supported by this command"
+
+
+def subcommand_syntax(sub: str, cmd: str) -> str:
+    """addReplySubcommandSyntaxError: an unknown subcommand or a wrong argument count."""
+    return (
+        f"ERR unknown subcommand or wrong number of arguments for '{sub[:128]}'. "
+        f"Try {cmd.upper()} HELP."
+    )

@@ -2,234 +2,346 @@
 
 Wire format of a request (Redis "unified protocol"), and what we accept::
 
-    +-------------------------------------------+----------------------------------------+
-    | multibulk  | *<n>\\r\\n then n x $<len>\\r\\n<bytes>\\r\\n | parsed by hiredis (C) on the fast path |
-    | inline     | <words separated by spaces>\\r\\n        | parsed here (hiredis rejects it)       |
-    +-------------------------------------------+----------------------------------------+
+    +-----------+-------------------------------------------+-------------------------------+
+    | multibulk | *<n>\\r\\n then n x $<len>\\r\\n<bytes>\\r\\n   | hiredis (C) on the fast path  |
+    | inline    | <words separated by spaces>\\r\\n            | Python (sdssplitargs rules)   |
+    +-----------+-------------------------------------------+-------------------------------+
 
 A command is a ``list[bytes]``. Like Redis, a request that starts with ``*`` is multibulk and
-anything else is inline. Limits are enforced *before* data is buffered without bound:
+anything else is inline; ``*0`` and ``*-1`` (any count <= 0) are skipped. Errors are Redis's
+texts (after ``Protocol error: ``). Limits are enforced *before* data is buffered without
+bound: a bulk length above ``max_bulk_len`` is refused as soon as its header arrives, a header
+line or inline request running past 64 KiB without its line end is refused, and a pending
+request larger than ``max_query_buffer`` is refused.
 
-* a bulk length above ``max_bulk_len`` (proto-max-bulk-len) -> ``invalid bulk length``;
-* a pending (incomplete) request larger than ``max_query_buffer`` (client-query-buffer-limit)
-  or an inline line above 64 KiB -> error;
+How the fast path stays exact. hiredis parses *replies*, so it accepts more than Redis accepts
+in a request (``+simple``, ``:int``, nested arrays, ``$-1`` elements) and it knows nothing of
+inline requests; and it does not say where a frame ends. So:
 
-hiredis does not expose where a partial frame starts, so while one is pending we keep references
-to the reads since it began and walk their headers in Python (once it is cheap or it matters).
-After an error the parser is dead: Redis replies and closes the connection.
+* the frame that is still incomplete at the end of a read is walked in Python by a
+  :class:`_Frame` (Redis's processMultibulkBuffer rules, incrementally: bodies are skipped by
+  arithmetic, never copied), which refuses bad headers at once and knows where the frame ends;
+* complete frames returned by hiredis are accounted: each must be exactly as long as its args
+  encoded as bulks (``*n``, ``$len`` ...), so the byte after them is a frame boundary. Any
+  disagreement (a non-bulk element, a hiredis error, an inline request after a frame, ...)
+  sends the read, from the last known boundary, through the exact pure-Python parser.
+
+After an error the parser is dead: Redis replies the error and closes the connection.
 """
 
 from __future__ import annotations
+
+import re
+from itertools import chain
 
 import hiredis
 
 from pikadb.core import errors
 
 INLINE_MAX = 64 * 1024  # PROTO_INLINE_MAX_SIZE
-CHEAP_WALK = 16 * 1024
-BIG_PENDING = 1024 * 1024
-MAX_MULTIBULK = 1024 * 1024 * 1024  # Redis: ll > INT_MAX is invalid; 1G args is already absurd
+INT_MAX = 2**31 - 1
+_LLONG_MIN = -(2**63)
+_LLONG_MAX = 2**63 - 1
+_QUERY_BUFFER_LIMIT = "client query buffer limit reached"
 
-_HIREDIS_ERRORS = {
-    "Bad multi-bulk length": errors.PROTO_INVALID_MULTIBULK,
-    "Bad bulk string length": errors.PROTO_INVALID_BULK,
-    "Bulk string length out of range": errors.PROTO_INVALID_BULK,
-    "Multi-bulk length out of range": errors.PROTO_INVALID_MULTIBULK,
-}
+# Encoded sizes, for accounting: "*<n>\r\n" and "$<len>\r\n" + body + "\r\n" - len.
+_HDR_SIZE = [len(str(n)) + 3 for n in range(1024)]
+_ARG_SIZE = [len(str(n)) + 5 for n in range(1 << 16)]
+_arg_size = _ARG_SIZE.__getitem__
+_hdr_size = _HDR_SIZE.__getitem__
+_from_iterable = chain.from_iterable
+
+_LL_RE = re.compile(rb"-?[1-9][0-9]{0,19}|0")
+
+
+def string2ll(s: bytes) -> int | None:
+    """Redis's string2ll: optional '-', no '+', no leading zeros or spaces, fits in int64."""
+    if _LL_RE.fullmatch(s) is None:
+        return None
+    v = int(s)
+    return v if _LLONG_MIN <= v <= _LLONG_MAX else None
+
+
+def _encoded_size(frames: list[list[bytes]]) -> tuple[int, int]:
+    """(bytes the frames take when every element is a canonical bulk, longest element).
+
+    Raises TypeError for non-bytes elements (integers, nulls, errors): the caller then
+    re-parses exactly. Nested arrays and simple strings have other sizes: the caller's
+    byte accounting catches them.
+    """
+    lens = list(map(len, _from_iterable(frames)))
+    try:
+        size = sum(lens) + sum(map(_arg_size, lens)) + sum(map(_hdr_size, map(len, frames)))
+    except IndexError:  # an element >= 64 KiB or a frame of >= 1024 args
+        size = sum(lens) + sum(len(str(x)) + 5 for x in lens)
+        size += sum(len(str(len(f))) + 3 for f in frames)
+    return size, max(lens, default=0)
+
+
+class _Frame:
+    """One multibulk frame walked incrementally under Redis's rules.
+
+    :meth:`advance` consumes bytes from ``data[pos:]`` and returns the offset just past the
+    frame's end, -1 when all of ``data`` was consumed and the frame is still incomplete, or
+    raises :class:`_Bad` with the protocol error. With ``collect`` the args are kept.
+    """
+
+    __slots__ = ("args", "body", "line", "need", "size")
+
+    def __init__(self, collect: bool) -> None:
+        self.need = -1  # args still to come; -1: the "*<n>" line is not parsed yet
+        self.body = -1  # bytes left of the current bulk incl. its CRLF; -1: expect "$<len>"
+        self.line = b""  # an incomplete header line
+        self.size = 0  # bytes of the frame seen so far
+        self.args: list[bytes] | None = [] if collect else None
+
+    def advance(self, data: bytes, pos: int, max_bulk: int) -> int:
+        n = len(data)
+        start = pos
+        args = self.args
+        while True:
+            if self.body >= 0:  # inside a bulk body: skip (or collect) it
+                take = min(self.body, n - pos)
+                if args is not None:
+                    args[-1] += data[pos : pos + take]
+                self.body -= take
+                pos += take
+                if self.body:
+                    break
+                if args is not None:
+                    args[-1] = args[-1][:-2]  # Redis does not check the CRLF: neither do we
+                self.body = -1
+                self.need -= 1
+                if self.need == 0:
+                    self.size += pos - start
+                    return pos
+                continue
+            # a header line: Redis looks for '\r' and skips it plus the next byte
+            if self.line[-1:] == b"\r":  # the '\r' ended the previous read
+                if pos >= n:
+                    break
+                line = self.line[:-1]
+                self.line = b""
+                pos += 1
+            else:
+                cr = data.find(b"\r", pos)
+                if cr == -1 or cr + 1 >= n:
+                    if len(self.line) + n - pos > INLINE_MAX:
+                        raise _Bad(
+                            errors.PROTO_TOO_BIG_MBULK
+                            if self.need < 0
+                            else errors.PROTO_TOO_BIG_BULK
+                        )
+                    self.line += data[pos:]
+                    pos = n
+                    break
+                line = self.line + data[pos:cr] if self.line else data[pos:cr]
+                self.line = b""
+                pos = cr + 2
+            if self.need < 0:
+                count = string2ll(line[1:])
+                if count is None or count > INT_MAX:
+                    raise _Bad(errors.PROTO_INVALID_MULTIBULK)
+                if count <= 0:  # "*0", "*-1": an empty request, skipped
+                    self.need = 0
+                    self.size += pos - start
+                    return pos
+                self.need = count
+                continue
+            if line[:1] != b"$":
+                # Redis names the byte; an error reply cannot hold CR/LF, so they show as ' '
+                got = line[:1].decode("latin-1") if line[:1] not in (b"", b"\n") else " "
+                raise _Bad(errors.proto_expected_dollar(got))
+            length = string2ll(line[1:])
+            if length is None or length < 0 or length > max_bulk:
+                raise _Bad(errors.PROTO_INVALID_BULK)
+            self.body = length + 2
+            if args is not None:
+                args.append(b"")
+        self.size += pos - start
+        return -1
+
+
+class _Bad(Exception):
+    """A protocol error found while walking (the text after 'Protocol error: ')."""
 
 
 class RequestParser:
     """Feed bytes with :meth:`feed`; it returns the complete commands found so far.
 
-    When the input is malformed, the commands before the bad frame are still returned and
-    :attr:`error` is set to a :class:`~pikadb.core.errors.ProtocolError`; the caller runs
+    When the input is malformed, the commands before the bad request are still returned
+    and :attr:`error` is set to a :class:`~pikadb.core.errors.ProtocolError`; the caller runs
     the commands, replies the error and closes.
     """
 
-    __slots__ = (
-        "_head",
-        "_head_checked",
-        "_inline",
-        "_pending",
-        "_reader",
-        "error",
-        "max_bulk_len",
-        "max_query_buffer",
-    )
+    __slots__ = ("_frame", "_inline", "_reader", "error", "max_bulk_len", "max_query_buffer")
 
     def __init__(self, max_bulk_len: int = 512 * 1024 * 1024, max_query_buffer: int = 1 << 30):
         self._reader = hiredis.Reader()
-        self._inline = b""  # an incomplete inline line
-        self._pending = 0  # upper bound of the bytes of an incomplete multibulk frame
-        self._head: list[bytes] = []  # reads since the incomplete frame began (header walk)
-        self._head_checked = True
+        self._frame: _Frame | None = None  # the incomplete multibulk frame, if any
+        self._inline = b""  # an incomplete inline request
         self.max_bulk_len = max_bulk_len
         self.max_query_buffer = max_query_buffer
         self.error: errors.ProtocolError | None = None
 
     @property
     def buffered(self) -> int:
-        """Approximate bytes held for incomplete requests (CLIENT LIST qbuf)."""
-        return self._pending + len(self._inline)
+        """Bytes held for the incomplete request (CLIENT LIST qbuf)."""
+        frame = self._frame
+        return (frame.size if frame is not None else 0) + len(self._inline)
 
     def feed(self, data: bytes) -> list[list[bytes]]:
-        if self.error is not None:
+        if self.error is not None or not data:
             return []
+        if self._frame is None and (self._inline or data[0] != 0x2A):  # not at a '*'
+            return self._exact(self._inline + data if self._inline else data, [])
+        return self._fast(data)
+
+    # -- the fast path: hiredis + accounting -------------------------------------------------
+    def _fast(self, data: bytes) -> list[list[bytes]]:
         reader = self._reader
         out: list[list[bytes]] = []
-        if self._pending == 0 and (self._inline or data[:1] != b"*"):
-            data = self._feed_inline(data, out)
-            if not data:
+        base = 0
+        frame = self._frame
+        if frame is not None:  # finish the frame that began in an earlier read
+            try:
+                end = frame.advance(data, 0, self.max_bulk_len)
+            except _Bad as exc:
+                self._fail(str(exc))
                 return out
+            if end < 0:
+                reader.feed(data)
+                return self._check_buffer(out)
+            base = end
+            self._frame = None
         reader.feed(data)
+        empties = 0
+        skip = 0
         try:
+            if frame is not None:
+                first = reader.gets()
+                if first:
+                    out.append(first)
+                skip = len(out)
+                if first is False:  # hiredis disagrees with the walk: cannot happen
+                    self._fail(errors.PROTO_INVALID_MULTIBULK)
+                    return out
             cmd = reader.gets()
             while cmd is not False:
-                if cmd:  # "*0" and "*-1" are ignored, as Redis does
+                if cmd:
                     out.append(cmd)
+                else:
+                    empties += 4 if cmd == [] else 5  # "*0\r\n" / "*-1\r\n"
                 cmd = reader.gets()
-        except hiredis.ProtocolError as exc:
-            self._fail(_translate(str(exc)))
-            return out
-        if reader.has_data():
-            self._track_partial(data)
+        except hiredis.ProtocolError:
+            return self._exact_from(data, base, out[:skip] if frame is not None else [])
+        # Account the complete frames: they must end exactly where the rest begins.
+        n = len(data)
+        if len(out) > skip:
+            try:
+                size, longest = _encoded_size(out[skip:] if skip else out)
+            except TypeError:  # a non-bulk element (integer, null, ...)
+                return self._exact_from(data, base, out[:skip])
+            if longest > self.max_bulk_len:
+                return self._exact_from(data, base, out[:skip])
+            acc = base + size + empties
         else:
-            self._pending = 0
-            if self._head:
-                self._head = []
-            self._head_checked = True
+            acc = base + empties
+        if acc == n and not reader.has_data():
+            return out  # at a frame boundary: the common case
+        if acc >= n or data[acc] != 0x2A:
+            return self._exact_from(data, base, out[:skip])
+        tail = _Frame(collect=False)
+        try:
+            if tail.advance(data, acc, self.max_bulk_len) >= 0:
+                raise _Bad("")  # complete, yet hiredis did not return it: re-parse
+        except _Bad:
+            return self._exact_from(data, base, out[:skip])
+        self._frame = tail
+        return self._check_buffer(out)
+
+    def _check_buffer(self, out: list[list[bytes]]) -> list[list[bytes]]:
+        if self.buffered > self.max_query_buffer:
+            self._fail(_QUERY_BUFFER_LIMIT, raw=True)
         return out
 
-    # -- incomplete multibulk frames ------------------------------------------------------
-    def _track_partial(self, data: bytes) -> None:
-        if self._pending == 0:
-            self._head = [data]
-            self._head_checked = False
-        elif not self._head_checked:
-            self._head.append(data)
-        self._pending += len(data)
-        if self._pending > self.max_query_buffer:
-            self._fail("client query buffer limit reached", raw=True)
-            return
-        # Walking headers in Python costs ~1 us per frame, so do it when it is cheap (a small
-        # read, typically a lone header) or when it matters (a big pending request).
-        if not self._head_checked and (len(data) <= CHEAP_WALK or self._pending >= BIG_PENDING):
-            buf = self._head[0] if len(self._head) == 1 else b"".join(self._head)
-            problem, settled = _check_last_frame(buf, self.max_bulk_len)
-            if problem:
-                self._fail(problem)
-            elif settled:
-                self._head_checked = True
-                self._head = []
-            else:
-                self._head = [buf]
+    # -- the exact path: pure Python, Redis's rules -------------------------------------------
+    def _exact_from(
+        self, data: bytes, base: int, out: list[list[bytes]]
+    ) -> list[list[bytes]]:
+        """Re-parse ``data[base:]`` (which starts at a request boundary) exactly."""
+        self._frame = None
+        return self._exact(data[base:] if base else data, out)
 
-    # -- inline commands ------------------------------------------------------------------
-    def _feed_inline(self, data: bytes, out: list[list[bytes]]) -> bytes:
-        """Consume inline lines; return the rest of ``data`` once it turns multibulk."""
-        buf = self._inline + data if self._inline else data
+    def _exact(self, buf: bytes, out: list[list[bytes]]) -> list[list[bytes]]:
+        """Parse every complete request in ``buf`` (which starts at a request boundary)."""
+        self._reader = hiredis.Reader()
         self._inline = b""
         pos = 0
         n = len(buf)
-        while pos < n and buf[pos] != 0x2A:  # '*'
+        max_bulk = self.max_bulk_len
+        while pos < n:
+            if buf[pos] == 0x2A:  # '*': multibulk
+                frame = _Frame(collect=True)
+                try:
+                    end = frame.advance(buf, pos, max_bulk)
+                except _Bad as exc:
+                    self._fail(str(exc))
+                    return out
+                if end < 0:  # incomplete: hiredis takes it from here
+                    frame.args = None
+                    self._frame = frame
+                    self._reader.feed(buf[pos:] if pos else buf)
+                    return self._check_buffer(out)
+                if frame.args:
+                    out.append(frame.args)
+                pos = end
+                continue
             nl = buf.find(b"\n", pos)
             if nl == -1:
                 if n - pos > INLINE_MAX:
                     self._fail(errors.PROTO_TOO_BIG_INLINE)
-                    return b""
-                self._inline = buf[pos:]
-                return b""
-            line = buf[pos:nl]
-            pos = nl + 1
-            if line.endswith(b"\r"):
-                line = line[:-1]
-            args = split_args(line)
+                    return out
+                self._inline = buf[pos:] if pos else buf
+                return self._check_buffer(out)
+            end = nl - 1 if nl > pos and buf[nl - 1] == 0x0D else nl
+            args = split_args(buf[pos:end])
             if args is None:
                 self._fail(errors.PROTO_UNBALANCED_QUOTES)
-                return b""
+                return out
             if args:
                 out.append(args)
-        return buf[pos:]
+            pos = nl + 1
+        return out
 
     def _fail(self, detail: str, raw: bool = False) -> None:
         self.error = errors.ProtocolError(detail)
         if raw:
             self.error.message = f"ERR {detail}"
-
-
-def _translate(message: str) -> str:
-    known = _HIREDIS_ERRORS.get(message)
-    if known:
-        return known
-    if message.startswith("Protocol error, got "):
-        # 'Protocol error, got "f" as reply type byte'
-        got = message[len('Protocol error, got "') :].split('"', 1)[0]
-        return errors.proto_expected_dollar(got)
-    return message
-
-
-def _read_line(buf: bytes, pos: int) -> tuple[bytes | None, int]:
-    end = buf.find(b"\r\n", pos)
-    if end == -1:
-        return None, pos
-    return buf[pos:end], end + 2
-
-
-def _check_last_frame(buf: bytes, max_bulk: int) -> tuple[str | None, bool]:
-    """Walk the multibulk frames in ``buf``; check the headers of the incomplete last one.
-
-    Returns (error detail or None, whether every header of the incomplete frame that could
-    matter has been seen — i.e. we are inside a bulk body and no further check is useful).
-    """
-    pos = 0
-    n = len(buf)
-    while pos < n:
-        if buf[pos] != 0x2A:
-            return None, True  # not multibulk (hiredis would have complained)
-        line, nxt = _read_line(buf, pos + 1)
-        if line is None:
-            return None, False
-        try:
-            count = int(line)
-        except ValueError:
-            return errors.PROTO_INVALID_MULTIBULK, True
-        if count > MAX_MULTIBULK:
-            return errors.PROTO_INVALID_MULTIBULK, True
-        pos = nxt
-        for _ in range(max(count, 0)):
-            if pos >= n:
-                return None, False
-            if buf[pos] != 0x24:  # '$'
-                return errors.proto_expected_dollar(chr(buf[pos])), True
-            line, nxt = _read_line(buf, pos + 1)
-            if line is None:
-                return None, False
-            try:
-                size = int(line)
-            except ValueError:
-                return errors.PROTO_INVALID_BULK, True
-            if size < 0 or size > max_bulk:
-                return errors.PROTO_INVALID_BULK, True
-            pos = nxt + size + 2
-            if pos > n:
-                return None, True  # inside a bulk body of acceptable size
-    return None, False
+        self._frame = None
+        self._inline = b""
 
 
 _ESCAPES = {ord("n"): 10, ord("r"): 13, ord("t"): 9, ord("b"): 8, ord("a"): 7}
 _HEX = b"0123456789abcdefABCDEF"
+_SPACE = b" \t\n\r\v\f"  # isspace(): skipped between args, required after a closing quote
+_TOKEN_END = b" \n\r\t"  # what ends an unquoted arg in sdssplitargs (not \v or \f)
 
 
 def split_args(line: bytes) -> list[bytes] | None:
     """Redis's sdssplitargs: split an inline request, honouring "..." and '...' quoting.
 
-    Returns None on unbalanced quotes (or a closing quote not followed by a space).
+    Returns None on unbalanced quotes (or a closing quote not followed by a space). As in C,
+    a NUL byte ends the line.
     """
+    nul = line.find(b"\0")
+    if nul != -1:
+        line = line[:nul]
     args: list[bytes] = []
     i = 0
     n = len(line)
     while True:
-        while i < n and line[i] in b" \t\n\r\v\f":
+        while i < n and line[i] in _SPACE:
             i += 1
         if i >= n:
             return args
@@ -253,7 +365,7 @@ def split_args(line: bytes) -> list[bytes] | None:
                     i += 1
                     cur.append(_ESCAPES.get(line[i], line[i]))
                 elif c == 0x22:
-                    if i + 1 < n and line[i + 1] not in b" \t\n\r\v\f":
+                    if i + 1 < n and line[i + 1] not in _SPACE:
                         return None
                     inq = False
                     i += 1
@@ -268,7 +380,7 @@ def split_args(line: bytes) -> list[bytes] | None:
                     i += 1
                     cur.append(0x27)
                 elif c == 0x27:
-                    if i + 1 < n and line[i + 1] not in b" \t\n\r\v\f":
+                    if i + 1 < n and line[i + 1] not in _SPACE:
                         return None
                     insq = False
                     i += 1
@@ -279,7 +391,7 @@ def split_args(line: bytes) -> list[bytes] | None:
                 if i >= n:
                     break
                 c = line[i]
-                if c in b" \t\n\r\v\f":
+                if c in _TOKEN_END:
                     break
                 if c == 0x22:
                     inq = True

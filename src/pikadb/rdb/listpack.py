@@ -131,7 +131,11 @@ def encode_entry(item: bytes | int) -> bytes:
 
 def encode(items: Iterable[bytes | int]) -> bytes:
     """Build a listpack holding ``items`` in order."""
-    entries = [encode_entry(it) for it in items]
+    return pack([encode_entry(it) for it in items])
+
+
+def pack(entries: list[bytes]) -> bytes:
+    """Build a listpack from entries already encoded by :func:`encode_entry`."""
     total = HEADER_SIZE + sum(len(e) for e in entries) + 1
     if total > 0xFFFFFFFF:
         raise ValueError("listpack larger than 4 GiB")

@@ -352,13 +352,13 @@ def _dump_string(value: object) -> bytes:
 def _dump_list(value: object) -> bytes:
     elements = [_b(e) for e in _seq(value, "list")]
     nodes: list[bytes] = []
-    packed: list[bytes] = []
+    packed: list[bytes] = []  # encoded listpack entries of the node being filled
     size = listpack.HEADER_SIZE + 1
 
     def flush() -> None:
         nonlocal packed, size
         if packed:
-            nodes.append(save_len(QUICKLIST_PACKED) + save_string(listpack.encode(packed)))
+            nodes.append(save_len(QUICKLIST_PACKED) + save_string(listpack.pack(packed)))
         packed, size = [], listpack.HEADER_SIZE + 1
 
     for e in elements:
@@ -366,11 +366,11 @@ def _dump_list(value: object) -> bytes:
             flush()
             nodes.append(save_len(QUICKLIST_PLAIN) + save_string(e))
             continue
-        grow = len(listpack.encode_entry(e))
-        if packed and size + grow > LIST_MAX_LISTPACK_BYTES:
+        entry = listpack.encode_entry(e)
+        if packed and size + len(entry) > LIST_MAX_LISTPACK_BYTES:
             flush()
-        packed.append(e)
-        size += grow
+        packed.append(entry)
+        size += len(entry)
     flush()
     return bytes((TYPE_LIST_QUICKLIST_2,)) + save_len(len(nodes)) + b"".join(nodes)
 

@@ -267,7 +267,7 @@ def load_stream(r: Reader, v2: bool) -> StreamValue:
     )
 
 
-def _node_listpacks(entries: list[StreamEntry]) -> list[tuple[StreamID, bytes]]:
+def encode_nodes(entries: list[StreamEntry]) -> list[tuple[StreamID, bytes]]:
     """Split entries into listpack nodes the way ``streamAppendItem`` fills them."""
     nodes: list[tuple[StreamID, bytes]] = []
     i = 0
@@ -306,8 +306,11 @@ def _node_listpacks(entries: list[StreamEntry]) -> list[tuple[StreamID, bytes]]:
 
 def dump_stream(v: StreamValue) -> bytes:
     """A STREAM_LISTPACKS_2 object body (without the type byte)."""
+    for a, b in pairwise(v.entries):
+        if (b[0], b[1]) <= (a[0], a[1]):
+            raise ValueError("stream entries must have strictly ascending ids")
     out: list[bytes] = []
-    nodes = _node_listpacks(v.entries)
+    nodes = encode_nodes(v.entries)
     out.append(save_len(len(nodes)))
     for master, lp in nodes:
         out.append(save_string(save_raw_stream_id(master)))

@@ -59,8 +59,7 @@ class Server(ServerState):
 
     # -- storage --------------------------------------------------------------------------
     def data_path(self) -> str:
-        st = self.settings.storage
-        return os.path.join(st.dir, "db")
+        return str(self.settings.storage.resolved_db_path())
 
     def _open_store(self) -> Store:
         st = self.settings.storage
@@ -68,7 +67,9 @@ class Server(ServerState):
             self.data_path(),
             engine_options(self.settings),
             databases=self.settings.server.databases,
-            binlog_keep=st.binlog_max_records,
+            # Pika keeps `expire-logs-nums` binlog files; our binlog is records, not files,
+            # so a "file" here is 100k records (retention proper arrives with replication).
+            binlog_keep=st.expire_logs_nums * 100_000,
         )
 
     def reload_storage(self) -> None:

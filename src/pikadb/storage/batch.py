@@ -24,7 +24,9 @@ class Batch:
         self.parts: list[bytes] = []
         self.nops = 0
         self.deltas: dict[int, list[int]] | None = None  # table -> [keys, expires]
-        self.touched: list[bytes] = []  # meta keys whose value changed
+        # Meta keys whose value changed. A 2-byte entry (a bare table prefix) means "every
+        # key of that table" (FLUSHDB, SWAPDB).
+        self.touched: list[bytes] = []
 
     @property
     def write_batch(self) -> Any:

@@ -27,6 +27,7 @@ OP_DELETE_RANGE = 3
 OP_NAMES = {OP_PUT: "put", OP_DELETE: "del", OP_DELETE_RANGE: "delrange"}
 
 _HEAD = struct.Struct(">QB")
+_HEAD_NOPS = struct.Struct(">QBI")  # header of a record without deltas
 _DELTA = struct.Struct(">Hii")
 _NOPS = struct.Struct(">I")
 _OPHDR = struct.Struct(">BBI")
@@ -47,6 +48,8 @@ def encode_record(
     ts_ms: int, deltas: dict[int, list[int]] | None, nops: int, op_parts: list[bytes]
 ) -> bytes:
     """``op_parts`` are already-serialized ops (see :func:`op_bytes`)."""
+    if not deltas:
+        return b"".join((_HEAD_NOPS.pack(ts_ms, 0, nops), *op_parts))
     head = [_HEAD.pack(ts_ms, len(deltas) if deltas else 0)]
     if deltas:
         for table, (dk, de) in deltas.items():

@@ -35,6 +35,7 @@ class Store:
         self.group = group
         self.binlog_keep = binlog_keep
         self.listeners: list[CommitListener] = []
+        self._binlog_prefix = L.binlog_key(group, 0)[:2]
         # Lazy/active expiry deletes keys only where this node accepts writes (a replica
         # hides expired keys but waits for its master's delete record).
         self.expire_writes = True
@@ -110,7 +111,7 @@ class Store:
                         L.encode_u64(max(0, self._expires.get(table, 0) + de)), sys_h)
         seq = self.seq + 1
         record = encode_record(now_ms(), deltas, batch.nops, batch.parts)
-        wb.put(L.binlog_key(self.group, seq), record, self.engine.handles[BINLOG])
+        wb.put(self._binlog_prefix + seq.to_bytes(8, "big"), record, self.engine.handles[BINLOG])
         self.engine.write(wb)
         self.seq = seq
         self.dirty += 1

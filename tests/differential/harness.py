@@ -1,0 +1,524 @@
+"""Differential harness: send the same command to pikadb and to a real redis-server, compare.
+
+Replies are read by redis-py connections with a *typed* RESP parser (:class:`TypedParser`), so
+the comparison sees what the wire says, not what redis-py's callbacks make of it:
+
+============  =====================  ==========================================
+wire          Python value           note
+============  =====================  ==========================================
+``+text``     :class:`Status`        bytes subclass (so ``+OK`` != ``$2 OK``)
+``-text``     :class:`Err`           str subclass, FULL text incl. ``ERR`` prefix
+``$n``        ``bytes``
+``$-1``       :data:`NULL_BULK`      RESP2 null bulk
+``*-1``       :data:`NULL_ARRAY`     RESP2 null array
+``_``         :data:`NULL`           RESP3 null
+``:n``        ``int``
+``,x``        :class:`Double`        raw text kept (compared exactly)
+``(n``        :class:`BigNum`
+``#t``        ``bool``
+``=n``        :class:`Verbatim`
+``*n``        ``list``
+``~n``        :class:`RSet`          list subclass
+``%n``        :class:`RMap`          list of (key, value) pairs, wire order
+``>n``        :class:`Push`          list subclass
+============  =====================  ==========================================
+
+A lost connection becomes a :class:`Closed` value (and the side reconnects, re-sending HELLO
+and SELECT), so an unimplemented or crashing command is a discrepancy, never a harness crash.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import redis
+from redis._parsers.resp3 import _RESP3Parser
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+
+# --------------------------------------------------------------------------------------------
+# Typed reply values
+
+
+class Status(bytes):
+    def __repr__(self) -> str:
+        return f"+{bytes(self)!r}"
+
+
+class Err(str):
+    def __repr__(self) -> str:
+        return f"-{str(self)!r}"
+
+
+class Double(bytes):
+    """A RESP3 double; the raw text is compared exactly."""
+
+    def __repr__(self) -> str:
+        return f",{bytes(self).decode()}"
+
+
+class BigNum(bytes):
+    def __repr__(self) -> str:
+        return f"({bytes(self).decode()}"
+
+
+class Verbatim(bytes):
+    def __repr__(self) -> str:
+        return f"={bytes(self)!r}"
+
+
+class RSet(list):  # type: ignore[type-arg]
+    def __repr__(self) -> str:
+        return f"~{list.__repr__(self)}"
+
+
+class RMap(list):  # type: ignore[type-arg]
+    """Map reply as a list of (key, value) pairs, in wire order."""
+
+    def get(self, key: Any, default: Any = None) -> Any:
+        for k, v in self:
+            if k == key:
+                return v
+        return default
+
+    def __repr__(self) -> str:
+        return "%{" + ", ".join(f"{k!r}: {v!r}" for k, v in self) + "}"
+
+
+class Push(list):  # type: ignore[type-arg]
+    def __repr__(self) -> str:
+        return f">{list.__repr__(self)}"
+
+
+class _Null:
+    __slots__ = ("name",)
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def __repr__(self) -> str:
+        return self.name
+
+
+NULL_BULK = _Null("$-1")
+NULL_ARRAY = _Null("*-1")
+NULL = _Null("_")
+NULLS = (NULL_BULK, NULL_ARRAY, NULL)
+
+
+class Closed(str):
+    """The connection dropped (or timed out) instead of replying."""
+
+    def __repr__(self) -> str:
+        return f"<connection lost: {self!s}>"
+
+
+class TypedParser(_RESP3Parser):
+    """Parses RESP2 and RESP3 into the typed values above (errors are returned, not raised)."""
+
+    def _read_response(
+        self, disable_decoding: bool = False, push_request: bool = False, timeout: Any = None
+    ) -> Any:  # type: ignore[override]
+        buf = self._buffer
+        raw = buf.readline() if timeout is None else buf.readline(timeout=timeout)
+        if not raw:
+            raise RedisConnectionError("server closed the connection")
+        kind, rest = raw[:1], raw[1:]
+        if kind == b"+":
+            return Status(rest)
+        if kind == b"-":
+            return Err(rest.decode("utf-8", "replace"))
+        if kind == b"!":
+            return Err(buf.read(int(rest)).decode("utf-8", "replace"))
+        if kind == b":":
+            return int(rest)
+        if kind == b"$":
+            n = int(rest)
+            return NULL_BULK if n < 0 else bytes(buf.read(n))
+        if kind == b"*":
+            n = int(rest)
+            return NULL_ARRAY if n < 0 else [self._read_response() for _ in range(n)]
+        if kind == b"_":
+            return NULL
+        if kind == b",":
+            return Double(rest)
+        if kind == b"(":
+            return BigNum(rest)
+        if kind == b"#":
+            return rest == b"t"
+        if kind == b"=":
+            return Verbatim(buf.read(int(rest)))
+        if kind == b"~":
+            return RSet(self._read_response() for _ in range(int(rest)))
+        if kind == b"%":
+            return RMap((self._read_response(), self._read_response()) for _ in range(int(rest)))
+        if kind == b">":
+            return Push(self._read_response() for _ in range(int(rest)))
+        if kind == b"|":  # attribute: read and ignore, the reply follows
+            for _ in range(int(rest)):
+                self._read_response()
+                self._read_response()
+            return self._read_response()
+        raise RedisConnectionError(f"protocol error: unexpected reply line {raw!r}")
+
+
+# --------------------------------------------------------------------------------------------
+# One side (a connection to one server)
+
+
+def _b(a: Any) -> bytes:
+    if isinstance(a, bytes):
+        return a
+    if isinstance(a, int | float):
+        return str(a).encode()
+    return str(a).encode()
+
+
+class Side:
+    """One connection to one server, tracking the selected DB and protocol for reconnects."""
+
+    def __init__(self, name: str, port: int, resp: int = 2, timeout: float = 20.0) -> None:
+        self.name = name
+        self.port = port
+        self.resp = resp
+        self.timeout = timeout
+        self.db = 0
+        self.conn: redis.Connection | None = None
+
+    def _connect(self) -> redis.Connection:
+        conn = redis.Connection(
+            host="127.0.0.1",
+            port=self.port,
+            parser_class=TypedParser,
+            socket_timeout=self.timeout,
+            driver_info=None,
+            retry=None,
+            protocol=2,  # HELLO 3 is sent below, by us
+        )
+        conn.connect()
+        self.conn = conn
+        if self.resp == 3:
+            self._raw(conn, (b"HELLO", b"3"))
+        if self.db:
+            self._raw(conn, (b"SELECT", b"%d" % self.db))
+        return conn
+
+    @staticmethod
+    def _raw(conn: redis.Connection, args: Sequence[bytes]) -> Any:
+        conn.send_command(*args, check_health=False)
+        return conn.read_response()
+
+    def call(self, *args: Any) -> Any:
+        argv = [_b(a) for a in args]
+        try:
+            conn = self.conn or self._connect()
+            reply = self._raw(conn, argv)
+        except (RedisConnectionError, RedisTimeoutError, OSError) as exc:
+            self.close()
+            return Closed(f"{type(exc).__name__}: {exc}")
+        if argv and argv[0].upper() == b"SELECT" and reply == b"OK" and len(argv) == 2:
+            self.db = int(argv[1])
+        elif argv and argv[0].upper() == b"HELLO" and len(argv) > 1 and not isinstance(reply, Err):
+            self.resp = 3 if argv[1] == b"3" else 2
+        return reply
+
+    def close(self) -> None:
+        if self.conn is not None:
+            try:
+                self.conn.disconnect()
+            except Exception:
+                pass
+            self.conn = None
+
+
+# --------------------------------------------------------------------------------------------
+# Comparators
+
+
+def same(a: Any, b: Any) -> bool:
+    """Exact structural equality, RESP types included."""
+    if type(a) is not type(b):
+        return False
+    if isinstance(a, list):
+        if isinstance(a, RMap):
+            return len(a) == len(b) and all(
+                same(x[0], y[0]) and same(x[1], y[1]) for x, y in zip(a, b, strict=True)
+            )
+        return len(a) == len(b) and all(same(x, y) for x, y in zip(a, b, strict=True))
+    return a is b if isinstance(a, _Null) else a == b
+
+
+def _sort_key(v: Any) -> tuple[str, str]:
+    return (type(v).__name__, repr(v))
+
+
+def unordered(a: Any, b: Any) -> bool:
+    """Arrays compared as multisets (KEYS, SMEMBERS-like); anything else exactly."""
+    if (
+        isinstance(a, list)
+        and isinstance(b, list)
+        and type(a) is type(b)
+        and not isinstance(a, RMap)
+    ):
+        return len(a) == len(b) and all(
+            same(x, y)
+            for x, y in zip(sorted(a, key=_sort_key), sorted(b, key=_sort_key), strict=True)
+        )
+    return same(a, b)
+
+
+def tolerant(delta: int) -> Callable[[Any, Any], bool]:
+    """Integers within ``delta`` (negative sentinels -1/-2 exactly); anything else exactly."""
+
+    def cmp(a: Any, b: Any) -> bool:
+        if type(a) is int and type(b) is int and a >= 0 and b >= 0:
+            return abs(a - b) <= delta
+        return same(a, b)
+
+    return cmp
+
+
+def is_error(v: Any) -> bool:
+    return isinstance(v, Err | Closed)
+
+
+def scan_shape(a: Any, b: Any) -> bool:
+    """One SCAN call: errors exactly; otherwise only the shape (cursors are implementation's)."""
+    if is_error(a) or is_error(b):
+        return same(a, b)
+
+    def ok(v: Any) -> bool:
+        return (
+            type(v) is list
+            and len(v) == 2
+            and type(v[0]) is bytes
+            and v[0].isdigit()
+            and type(v[1]) is list
+            and all(type(k) is bytes for k in v[1])
+        )
+
+    return ok(a) and ok(b)
+
+
+TTL_TOLERANCE_S = 2
+PTTL_TOLERANCE_MS = 2000
+
+#: command name (lower) -> comparator; anything else is compared exactly.
+COMPARATORS: dict[bytes, Callable[[Any, Any], bool]] = {
+    b"ttl": tolerant(TTL_TOLERANCE_S),
+    b"pttl": tolerant(PTTL_TOLERANCE_MS),
+    b"expiretime": tolerant(TTL_TOLERANCE_S),
+    b"pexpiretime": tolerant(PTTL_TOLERANCE_MS),
+    b"keys": unordered,
+    b"scan": scan_shape,
+}
+
+
+# --------------------------------------------------------------------------------------------
+# The pair
+
+
+@dataclass
+class Diff:
+    args: tuple[Any, ...]
+    pika: Any
+    redis: Any
+    note: str = ""
+
+    def __str__(self) -> str:
+        shown = " ".join(repr(a) if isinstance(a, bytes) else str(a) for a in self.args)
+        extra = f"  [{self.note}]" if self.note else ""
+        return f"{shown}\n    pikadb: {self.pika!r}\n    redis : {self.redis!r}{extra}"
+
+
+@dataclass
+class Pair:
+    """pikadb (``p``) and real redis (``q``) side by side; every discrepancy lands in ``diffs``."""
+
+    pika_port: int
+    redis_port: int
+    resp: int = 2
+    dbs: tuple[int, ...] = (0, 1, 2)
+    diffs: list[Diff] = field(default_factory=list)
+    history: list[tuple[Any, ...]] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.p = Side("pikadb", self.pika_port, self.resp)
+        self.q = Side("redis", self.redis_port, self.resp)
+
+    @classmethod
+    def from_clients(cls, r: redis.Redis, rr: redis.Redis, resp: int = 2) -> Pair:
+        pp = r.connection_pool.connection_kwargs["port"]
+        qp = rr.connection_pool.connection_kwargs["port"]
+        return cls(pp, qp, resp)
+
+    def close(self) -> None:
+        self.p.close()
+        self.q.close()
+
+    def __enter__(self) -> Pair:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- setup ---------------------------------------------------------------------------
+    def reset(self) -> None:
+        """FLUSHALL both, back to DB 0, forget history and diffs."""
+        for side in (self.p, self.q):
+            side.call("SELECT", 0)
+            r = side.call("FLUSHALL")
+            if r != b"OK":
+                raise RuntimeError(f"{side.name}: FLUSHALL -> {r!r}")
+        self.diffs.clear()
+        self.history.clear()
+
+    def both(self, *args: Any) -> tuple[Any, Any]:
+        """Send to both, no comparison."""
+        return self.p.call(*args), self.q.call(*args)
+
+    # -- the comparison ------------------------------------------------------------------
+    def run(self, *args: Any, cmp: Callable[[Any, Any], bool] | None = None) -> Diff | None:
+        """Send ``args`` to both and compare (the comparator is picked by command name)."""
+        name = _b(args[0]).lower() if args else b""
+        if name == b"scan*":
+            return self.scan_all(*args[1:])
+        if name == b"randomkey":
+            return self.randomkey()
+        if name == b"dump":
+            return self.dump(*args)
+        self.history.append(args)
+        a, b = self.p.call(*args), self.q.call(*args)
+        ok = (cmp or COMPARATORS.get(name, same))(a, b)
+        return None if ok else self._diff(args, a, b)
+
+    def _diff(self, args: tuple[Any, ...], a: Any, b: Any, note: str = "") -> Diff:
+        d = Diff(args, a, b, note)
+        self.diffs.append(d)
+        return d
+
+    def run_all(self, cmds: Iterable[Sequence[Any]], stop_at_first: bool = False) -> list[Diff]:
+        start = len(self.diffs)
+        for cmd in cmds:
+            if self.run(*cmd) is not None and stop_at_first:
+                break
+        return self.diffs[start:]
+
+    def scan_all(self, *opts: Any) -> Diff | None:
+        """Full SCAN iteration on both; keys compared as sets (SCAN may repeat a key)."""
+        args = ("SCAN*", *opts)
+        self.history.append(args)
+        got: list[Any] = []
+        for side in (self.p, self.q):
+            cursor: Any = b"0"
+            keys: set[bytes] = set()
+            for _ in range(10_000):
+                reply = side.call("SCAN", cursor, *opts)
+                if not (isinstance(reply, list) and len(reply) == 2 and isinstance(reply[1], list)):
+                    got.append(reply)
+                    break
+                cursor = reply[0]
+                keys.update(reply[1])
+                if cursor == b"0":
+                    got.append(sorted(keys))
+                    break
+            else:
+                got.append(Err("harness: SCAN did not finish in 10000 calls"))
+        a, b = got
+        return None if same(a, b) else self._diff(args, a, b, "full SCAN iteration")
+
+    def randomkey(self) -> Diff | None:
+        """RANDOMKEY: both null, or each reply is a key of its own server."""
+        args = ("RANDOMKEY",)
+        self.history.append(args)
+        a, b = self.p.call("RANDOMKEY"), self.q.call("RANDOMKEY")
+        if same(a, b) and (a in NULLS or is_error(a)):
+            return None
+        if isinstance(a, bytes) and isinstance(b, bytes) and type(a) is type(b):
+            ka, kb = self.p.call("EXISTS", a), self.q.call("EXISTS", b)
+            if ka == 1 and kb == 1:
+                return None
+            return self._diff(args, a, b, f"not a key of its server (EXISTS {ka!r} / {kb!r})")
+        return self._diff(args, a, b)
+
+    def dump(self, *args: Any) -> Diff | None:
+        """DUMP: exact, or else pikadb's payload must RESTORE on real redis to the same value."""
+        self.history.append(args)
+        a, b = self.p.call(*args), self.q.call(*args)
+        if same(a, b):
+            return None
+        if type(a) is bytes and type(b) is bytes:
+            tmp = b"__differential_dump_check__"
+            restored = self.q.call("RESTORE", tmp, 0, a, "REPLACE")
+            value = self.q.call("DUMP", tmp) if restored == b"OK" else restored
+            self.q.call("DEL", tmp)
+            if restored == b"OK" and value == b:
+                return None
+            return self._diff(
+                args, a, b, f"payload not restorable to the same value on redis: {restored!r}"
+            )
+        return self._diff(args, a, b)
+
+    # -- end-of-sequence logical state ----------------------------------------------------
+    def check_state(self, digest: bool = True) -> list[Diff]:
+        """Compare every DB in ``dbs``: DBSIZE, KEYS, and per key TYPE, value, PTTL."""
+        start = len(self.diffs)
+        back_p, back_q = self.p.db, self.q.db
+        for db in self.dbs:
+            for side in (self.p, self.q):
+                side.call("SELECT", db)
+            ctx = f"state of db {db}"
+            a, b = self.p.call("DBSIZE"), self.q.call("DBSIZE")
+            if not same(a, b):
+                self._diff(("DBSIZE",), a, b, ctx)
+            ka, kb = self.p.call("KEYS", "*"), self.q.call("KEYS", "*")
+            if not unordered(ka, kb):
+                self._diff(("KEYS", "*"), ka, kb, ctx)
+            keys = sorted(
+                set(kb if isinstance(kb, list) else []) | set(ka if isinstance(ka, list) else [])
+            )
+            for key in keys:
+                for cmd, cmp in (
+                    ("TYPE", same),
+                    ("GET", same),
+                    ("PTTL", tolerant(PTTL_TOLERANCE_MS)),
+                ):
+                    a, b = self.p.call(cmd, key), self.q.call(cmd, key)
+                    if not cmp(a, b):
+                        self._diff((cmd, key), a, b, ctx)
+        if digest:
+            a = self.p.call("DEBUG", "DIGEST")
+            if not is_error(a):  # compared once pikadb has DEBUG DIGEST
+                b = self.q.call("DEBUG", "DIGEST")
+                if not same(a, b):
+                    self._diff(("DEBUG", "DIGEST"), a, b, "whole dataset digest")
+        self.p.call("SELECT", back_p)
+        self.q.call("SELECT", back_q)
+        return self.diffs[start:]
+
+    # -- reporting -------------------------------------------------------------------------
+    def report(self, diffs: Sequence[Diff] | None = None) -> str:
+        diffs = self.diffs if diffs is None else diffs
+        lines = [f"{len(diffs)} discrepancy(ies) pikadb vs redis (RESP{self.resp}):"]
+        lines += [f"  {d}" for d in diffs]
+        if self.history:
+            lines.append("command sequence:")
+            lines += [
+                "  " + " ".join(repr(a) if isinstance(a, bytes) else str(a) for a in h)
+                for h in self.history
+            ]
+        return "\n".join(lines)
+
+    def assert_clean(self) -> None:
+        if self.diffs:
+            raise AssertionError(self.report())
+
+
+def fmt_float(x: float) -> bytes:
+    """A float argument as Redis clients send it (repr, 'inf'/'-inf')."""
+    if math.isinf(x):
+        return b"inf" if x > 0 else b"-inf"
+    return repr(x).encode()

@@ -1,0 +1,536 @@
+"""Random command sequences (strings, keyspace, multi-DB, expiry) on pikadb and real redis.
+
+Each example flushes both servers, runs a generated sequence comparing every reply (see
+harness.py for the comparison rules) and then compares the whole logical state. Run
+``python -m tests.differential.test_strings_keyspace [examples]`` for a survey: it starts both
+servers, runs every group without stopping at the first discrepancy and prints them grouped.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import strategies as st
+
+from tests.differential.harness import Diff, Pair
+from tests.support.servers import PikaServer, RedisServer
+
+# --------------------------------------------------------------------------------------------
+# Building blocks
+
+KEYS = [b"k1", b"k2", b"{t}a", b"{t}b", b"bin\x00\xff", b""]
+VALUES = [
+    b"",
+    b"0",
+    b"1",
+    b"-1",
+    b"42",
+    b"10",
+    b"007",
+    b"+1",
+    b" 1",
+    b"1 ",
+    b"abc",
+    b"hello world",
+    b"9223372036854775807",
+    b"-9223372036854775808",
+    b"9223372036854775808",
+    b"3.14",
+    b"-0.5",
+    b"1e3",
+    b"1.5e308",
+    b"inf",
+    b"-inf",
+    b"nan",
+    b"0x10",
+    b"\x00\xff\xfe",
+    b"x" * 100,
+    b"10.50",
+]
+INT64_MAX = (1 << 63) - 1
+INT64_MIN = -(1 << 63)
+INTS = [0, 1, -1, 2, 3, 10, 100, -100, 12345, INT64_MAX, INT64_MIN, INT64_MAX - 1]
+BAD_INTS = [
+    b"abc",
+    b"1.5",
+    b" 1",
+    b"",
+    b"01",
+    b"+1",
+    b"9223372036854775808",
+    b"-9223372036854775809",
+    b"0x10",
+    b"1e3",
+]
+FLOATS = [
+    b"1.5",
+    b"-0.5",
+    b"0",
+    b"1e2",
+    b"3",
+    b"-3.0e-2",
+    b"5.0e3",
+    b"1.",
+    b".5",
+    b"0.1",
+    b"-1.1",
+    b"17179869184",
+]
+BAD_FLOATS = [b"inf", b"-inf", b"nan", b"abc", b"1e400", b"0x10", b" 1", b"", b"1,5", b"1_0"]
+REL_S = [100, 1000, 86400, 0, -1, -100]
+REL_MS = [100_000, 5_000_000, 0, -1, -5000]
+ABS_S = [1, 1_000_000_000, 4_102_444_800, 32_503_680_000, 0, -1]
+ABS_MS = [1, 1_000_000_000_000, 4_102_444_800_000, 32_503_680_000_000, 0, -1]
+OVERFLOW = [INT64_MAX, INT64_MIN, 9_223_372_036_854_775, 9_223_372_036_854_776, INT64_MAX - 1000]
+INDEXES = [0, 1, 2, 3, -1, -2, -3, -100, 100, INT64_MAX, INT64_MIN]
+DBS = [0, 1, 2]
+BAD_DBS = [16, -1, 100, b"abc", b"1.0", INT64_MAX, b""]
+PATTERNS = [
+    b"*",
+    b"k*",
+    b"{t}*",
+    b"k?",
+    b"*[ab]",
+    b"[^k]*",
+    b"\\{t\\}*",
+    b"",
+    b"*\xff*",
+    b"bin*",
+    b"[",
+    b"*\\",
+    b"[a-",
+    b"?",
+    b"??",
+    b"*1",
+    b"[!k]*",
+    b"k[1-2]",
+    b"K*",
+]
+#: DUMP payloads made by redis 7.0 (RDB 10) for string values, plus broken ones.
+PAYLOADS = [
+    b"\x00\x05hello\n\x00cr\xdfve4 \n",
+    b"\x00\xc190\n\x00\x9d\x94\xea'\x93\xfc\x08\xb9",
+    b"\x00\x00\n\x00]\x9b\\@\x0f\x7f\xa2\xda",
+    b"\x00\xc3\t@d\x01aa\xe0W\x00\x01aa\n\x00\xe8\xa3\xb5\x07\xb0m\xf2q",
+    b"\x00\x06\x00\xff\xfebin\n\x00\xa3e'\"4\xba\xf3}",
+    b"\x00\x14-9223372036854775808\n\x00\xed\xe2\xb9V\xebp\x9e\x81",
+    b"garbage",
+    b"\x00\x05hello\n\x00cr\xdfve4 \x0b",  # bad checksum
+    b"\x00\x05hello\x0b\x00cr\xdfve4 \n",  # RDB version 11
+    b"",
+]
+
+key = st.sampled_from(KEYS)
+value = st.sampled_from(VALUES)
+mostly = st.integers(0, 19)  # draw < 1 -> the rare, broken variant
+
+
+def weighted(good: list[Any], bad: list[Any], bad_rate: int = 1) -> st.SearchStrategy[Any]:
+    """Mostly ``good``; about bad_rate/20 of the time one of ``bad``."""
+    return st.tuples(mostly, st.sampled_from(good), st.sampled_from(bad)).map(
+        lambda t: t[2] if t[0] < bad_rate else t[1]
+    )
+
+
+integer = weighted(INTS, BAD_INTS)
+flt = weighted(FLOATS, BAD_FLOATS + INTS[:4])
+rel_s = weighted(REL_S, OVERFLOW + BAD_INTS)
+rel_ms = weighted(REL_MS, OVERFLOW + BAD_INTS)
+abs_s = weighted(ABS_S, OVERFLOW + BAD_INTS)
+abs_ms = weighted(ABS_MS, OVERFLOW + BAD_INTS)
+index = weighted(INDEXES, BAD_INTS)
+db = weighted(DBS, BAD_DBS)
+keys1to4 = st.lists(key, min_size=1, max_size=4)
+
+
+def name(n: str) -> st.SearchStrategy[str]:
+    return st.sampled_from([n] * 8 + [n.lower(), n.title()])
+
+
+def cmd(n: str, *parts: st.SearchStrategy[Any]) -> st.SearchStrategy[tuple[Any, ...]]:
+    return st.tuples(name(n), *parts)
+
+
+def opt(
+    *alternatives: tuple[Any, ...] | st.SearchStrategy[tuple[Any, ...]],
+) -> st.SearchStrategy[tuple[Any, ...]]:
+    """One of the option groups (tuples of tokens, or strategies of them)."""
+    return st.one_of([a if isinstance(a, st.SearchStrategy) else st.just(a) for a in alternatives])
+
+
+def flat(*parts: st.SearchStrategy[Any]) -> st.SearchStrategy[tuple[Any, ...]]:
+    """Concatenate: each part yields a token or a tuple of tokens."""
+    return st.tuples(*parts).map(
+        lambda t: tuple(x for p in t for x in (p if isinstance(p, tuple) else (p,)))
+    )
+
+
+def shuffled_opts(
+    *groups: st.SearchStrategy[tuple[Any, ...]],
+) -> st.SearchStrategy[tuple[Any, ...]]:
+    """Option groups in any order (Redis accepts options in any order)."""
+    return (
+        st.tuples(*groups).flatmap(st.permutations).map(lambda gs: tuple(x for g in gs for x in g))
+    )
+
+
+set_expiry = opt(
+    (),
+    (),
+    (),
+    st.tuples(st.just("EX"), rel_s),
+    st.tuples(st.just("PX"), rel_ms),
+    st.tuples(st.just("EXAT"), abs_s),
+    st.tuples(st.just("PXAT"), abs_ms),
+    ("KEEPTTL",),
+)
+junk = st.tuples(
+    mostly,
+    st.sampled_from(
+        [
+            ("NX", "XX"),
+            ("FOO",),
+            ("EX",),
+            ("GET",),
+            ("KEEPTTL", "EX", "10"),
+            ("PX", "1", "EX", "1"),
+            ("NX",),
+            ("PERSIST",),
+        ]
+    ),
+).map(lambda t: t[1] if t[0] < 1 else ())
+set_cmd = flat(
+    name("SET"),
+    key,
+    value,
+    shuffled_opts(opt((), ("NX",), ("XX",)), opt((), ("GET",)), set_expiry, junk),
+)
+getex_cmd = flat(
+    name("GETEX"),
+    key,
+    opt(
+        (),
+        (),
+        st.tuples(st.just("EX"), rel_s),
+        st.tuples(st.just("PX"), rel_ms),
+        st.tuples(st.just("EXAT"), abs_s),
+        st.tuples(st.just("PXAT"), abs_ms),
+        ("PERSIST",),
+        ("PERSIST", "PERSIST"),
+        ("EX", "10", "PX", "10000"),
+        ("PERSIST", "EX", "10"),
+        ("FOO",),
+        ("EX",),
+    ),
+)
+lcs_cmd = flat(
+    name("LCS"),
+    key,
+    key,
+    shuffled_opts(
+        opt((), ("LEN",)),
+        opt((), ("IDX",)),
+        opt((), st.tuples(st.just("MINMATCHLEN"), weighted([0, 1, 2, 3, -1], BAD_INTS))),
+        opt((), ("WITHMATCHLEN",)),
+        st.tuples(mostly, st.sampled_from([("FOO",), ("LEN", "LEN"), ("MINMATCHLEN",)])).map(
+            lambda t: t[1] if t[0] < 1 else ()
+        ),
+    ),
+)
+expire_flag = opt(
+    (),
+    (),
+    ("NX",),
+    ("XX",),
+    ("GT",),
+    ("LT",),
+    ("NX", "XX"),
+    ("GT", "LT"),
+    ("NX", "GT"),
+    ("FOO",),
+    ("XX", "XX"),
+)
+
+
+def expire_cmd(n: str, t: st.SearchStrategy[Any]) -> st.SearchStrategy[tuple[Any, ...]]:
+    return flat(name(n), key, t, expire_flag)
+
+
+def pairs(max_pairs: int = 3) -> st.SearchStrategy[tuple[Any, ...]]:
+    return st.lists(st.tuples(key, value), min_size=1, max_size=max_pairs).map(
+        lambda ps: tuple(x for p in ps for x in p)
+    )
+
+
+setrange_off = weighted(
+    [0, 1, 3, 5, 10, 100], [-1, 536_870_912, 536_870_911, INT64_MAX, b"abc", b"1.5"]
+)
+restore_opts = shuffled_opts(
+    opt((), ("REPLACE",)),
+    opt((), ("ABSTTL",)),
+    opt(
+        (),
+        (),
+        st.tuples(st.just("IDLETIME"), weighted([0, 10, 1000], [-1, b"abc"])),
+        st.tuples(st.just("FREQ"), weighted([0, 5, 255], [256, -1, b"abc"])),
+        ("IDLETIME", "1", "FREQ", "1"),
+        ("FOO",),
+    ),
+)
+restore_ttl = weighted([0, 0, 100_000, 1, 4_102_444_800_000], [-1, b"abc", INT64_MAX])
+scan_opts = shuffled_opts(
+    opt((), st.tuples(st.just("MATCH"), st.sampled_from(PATTERNS))),
+    opt((), st.tuples(st.just("COUNT"), weighted([1, 2, 10, 1000], [0, -1, b"abc"]))),
+    opt(
+        (),
+        (),
+        st.tuples(
+            st.just("TYPE"),
+            st.sampled_from([b"string", b"list", b"none", b"STRING", b"foo", b"hash"]),
+        ),
+        ("FOO",),
+        ("MATCH",),
+    ),
+)
+flush_opt = weighted([()], [("ASYNC",), ("SYNC",), ("FOO",), ("ASYNC", "SYNC")], 3)
+
+STRING_CMDS: list[st.SearchStrategy[tuple[Any, ...]]] = [
+    cmd("GET", key),
+    set_cmd,
+    set_cmd,
+    cmd("GETSET", key, value),
+    cmd("GETDEL", key),
+    getex_cmd,
+    cmd("SETNX", key, value),
+    cmd("SETEX", key, rel_s, value),
+    cmd("PSETEX", key, rel_ms, value),
+    flat(name("MSET"), pairs()),
+    flat(name("MSETNX"), pairs()),
+    flat(name("MGET"), keys1to4),
+    cmd("APPEND", key, value),
+    cmd("STRLEN", key),
+    cmd("GETRANGE", key, index, index),
+    cmd("SUBSTR", key, index, index),
+    cmd("SETRANGE", key, setrange_off, value),
+    cmd("INCR", key),
+    cmd("DECR", key),
+    cmd("INCRBY", key, integer),
+    cmd("DECRBY", key, integer),
+    cmd("INCRBYFLOAT", key, flt),
+    lcs_cmd,
+]
+KEYSPACE_CMDS: list[st.SearchStrategy[tuple[Any, ...]]] = [
+    flat(name("DEL"), keys1to4),
+    flat(name("UNLINK"), keys1to4),
+    flat(name("EXISTS"), keys1to4),
+    cmd("TYPE", key),
+    flat(name("TOUCH"), keys1to4),
+    cmd("KEYS", st.sampled_from(PATTERNS)),
+    flat(st.just("SCAN*"), scan_opts),
+    st.just(("RANDOMKEY",)),
+    cmd("RENAME", key, key),
+    cmd("RENAMENX", key, key),
+    flat(
+        name("COPY"),
+        key,
+        key,
+        shuffled_opts(opt((), (), st.tuples(st.just("DB"), db)), opt((), ("REPLACE",))),
+    ),
+    cmd("MOVE", key, db),
+    cmd("DUMP", key),
+    flat(name("RESTORE"), key, restore_ttl, st.sampled_from(PAYLOADS), restore_opts),
+    cmd("TTL", key),
+    cmd("PERSIST", key),
+    cmd("DBSIZE"),
+]
+EXPIRY_CMDS: list[st.SearchStrategy[tuple[Any, ...]]] = [
+    expire_cmd("EXPIRE", rel_s),
+    expire_cmd("PEXPIRE", rel_ms),
+    expire_cmd("EXPIREAT", abs_s),
+    expire_cmd("PEXPIREAT", abs_ms),
+    cmd("TTL", key),
+    cmd("PTTL", key),
+    cmd("EXPIRETIME", key),
+    cmd("PEXPIRETIME", key),
+    cmd("PERSIST", key),
+    getex_cmd,
+    set_cmd,
+    cmd("SETEX", key, rel_s, value),
+    cmd("PSETEX", key, rel_ms, value),
+    cmd("GET", key),
+    cmd("EXISTS", key),
+    flat(name("RESTORE"), key, restore_ttl, st.sampled_from(PAYLOADS[:3]), restore_opts),
+]
+SERVER_CMDS: list[st.SearchStrategy[tuple[Any, ...]]] = [
+    cmd("SELECT", db),
+    cmd("SELECT", db),
+    cmd("DBSIZE"),
+    flat(name("FLUSHDB"), flush_opt),
+    cmd("SWAPDB", db, db),
+    cmd("MOVE", key, db),
+    flat(name("COPY"), key, key, st.just("DB"), db, opt((), ("REPLACE",))),
+    cmd("SET", key, value),
+    cmd("GET", key),
+    cmd("KEYS", st.just(b"*")),
+    cmd("EXPIRE", key, st.just(1000)),
+    cmd("TTL", key),
+    st.just(("RANDOMKEY",)),
+    flat(st.just("SCAN*"), scan_opts),
+]
+FLUSHALL = flat(name("FLUSHALL"), flush_opt)
+UNKNOWN = st.tuples(st.sampled_from(["NOSUCHCMD", "GETT", "SETX", "KEYZ"]), key)
+
+
+@st.composite
+def mutated(draw: st.DrawFn, base: st.SearchStrategy[tuple[Any, ...]]) -> tuple[Any, ...]:
+    """Usually ``base``; sometimes with its tail cut or junk appended (arity/syntax errors)."""
+    c = draw(base)
+    roll = draw(st.integers(0, 39))
+    if roll == 0 and len(c) > 1:
+        return c[: draw(st.integers(1, len(c) - 1))]
+    if roll == 1:
+        return (*c, draw(st.sampled_from([b"extra", b"1", b"NX", b"EX"])))
+    return c
+
+
+def sequences(
+    groups: list[st.SearchStrategy[tuple[Any, ...]]], max_size: int = 15
+) -> st.SearchStrategy[list[tuple[Any, ...]]]:
+    return st.lists(mutated(st.one_of(groups)), min_size=1, max_size=max_size)
+
+
+SEEDS = [cmd("SET", key, value), flat(name("MSET"), pairs())]  # keep keys around
+GROUPS: dict[str, list[st.SearchStrategy[tuple[Any, ...]]]] = {
+    "strings": STRING_CMDS + SEEDS + [cmd("TTL", key), cmd("TYPE", key), UNKNOWN],
+    "keyspace": KEYSPACE_CMDS + SEEDS * 3 + [set_cmd],
+    "expiry": EXPIRY_CMDS + SEEDS,
+    "multidb": SERVER_CMDS + SEEDS + [FLUSHALL],
+    "mixed": STRING_CMDS + KEYSPACE_CMDS + EXPIRY_CMDS + SERVER_CMDS + SEEDS,
+}
+
+# --------------------------------------------------------------------------------------------
+# Tests
+
+
+def run_sequence(pair: Pair, seq: list[tuple[Any, ...]], stop_at_first: bool = True) -> list[Diff]:
+    pair.reset()
+    diffs = pair.run_all(seq, stop_at_first=stop_at_first)
+    if not diffs or not stop_at_first:
+        diffs += pair.check_state()
+    return diffs
+
+
+@pytest.fixture(scope="module")
+def pairs2(pika: PikaServer, real_redis: RedisServer) -> Iterator[Pair]:
+    with Pair(pika.port, real_redis.port, resp=2) as p:
+        yield p
+
+
+@pytest.fixture(scope="module")
+def pairs3(pika: PikaServer, real_redis: RedisServer) -> Iterator[Pair]:
+    with Pair(pika.port, real_redis.port, resp=3) as p:
+        yield p
+
+
+def _settings(n: int) -> Callable[[Any], Any]:
+    return settings(
+        max_examples=n,
+        deadline=None,
+        database=None,
+        suppress_health_check=[
+            HealthCheck.function_scoped_fixture,
+            HealthCheck.too_slow,
+            HealthCheck.data_too_large,
+        ],
+    )
+
+
+def _check(pair: Pair, seq: list[tuple[Any, ...]]) -> None:
+    if run_sequence(pair, seq):
+        raise AssertionError(pair.report())
+
+
+@_settings(150)
+@given(seq=sequences(GROUPS["strings"]))
+def test_strings(pairs2: Pair, seq: list[tuple[Any, ...]]) -> None:
+    _check(pairs2, seq)
+
+
+@_settings(120)
+@given(seq=sequences(GROUPS["keyspace"]))
+def test_keyspace(pairs2: Pair, seq: list[tuple[Any, ...]]) -> None:
+    _check(pairs2, seq)
+
+
+@_settings(120)
+@given(seq=sequences(GROUPS["expiry"]))
+def test_expiry(pairs2: Pair, seq: list[tuple[Any, ...]]) -> None:
+    _check(pairs2, seq)
+
+
+@_settings(100)
+@given(seq=sequences(GROUPS["multidb"]))
+def test_multidb(pairs2: Pair, seq: list[tuple[Any, ...]]) -> None:
+    _check(pairs2, seq)
+
+
+@_settings(100)
+@given(seq=sequences(GROUPS["mixed"], max_size=25))
+def test_mixed_resp3(pairs3: Pair, seq: list[tuple[Any, ...]]) -> None:
+    _check(pairs3, seq)
+
+
+# --------------------------------------------------------------------------------------------
+# Survey: every discrepancy, grouped (python -m tests.differential.test_strings_keyspace [n])
+
+
+def _kind(v: Any) -> str:
+    return f"{type(v).__name__}:{str(v)[:60]}" if isinstance(v, str) else type(v).__name__
+
+
+def _signature(d: Diff) -> str:
+    head = str(d.args[0]).upper() if d.args else "?"
+    return f"{head} | pikadb {_kind(d.pika)} | redis {_kind(d.redis)} | {d.note}"
+
+
+def survey_ports(pika_port: int, redis_port: int, examples: int) -> dict[str, list[Diff]]:
+    found: dict[str, list[Diff]] = {}
+
+    def runner(pair: Pair, group: list[st.SearchStrategy[tuple[Any, ...]]]) -> Callable[[], None]:
+        @settings(max_examples=examples, deadline=None, database=None, phases=[Phase.generate])
+        @given(seq=sequences(group))
+        def one(seq: list[tuple[Any, ...]]) -> None:
+            for d in run_sequence(pair, seq, stop_at_first=False):
+                found.setdefault(f"RESP{pair.resp} {_signature(d)}", []).append(d)
+
+        return one
+
+    for resp in (2, 3):
+        with Pair(pika_port, redis_port, resp=resp) as pair:
+            for gname, group in GROUPS.items():
+                runner(pair, group)()
+                print(f"RESP{resp} {gname}: {len(found)} signatures so far", file=sys.stderr)
+    return found
+
+
+def survey(examples: int = 200) -> None:
+    pika = PikaServer(args=["--set", "enable-debug-command=yes"]).start()
+    real = RedisServer().start()
+    try:
+        found = survey_ports(pika.port, real.port, examples)
+    finally:
+        pika.cleanup()
+        real.cleanup()
+    for sig, ds in sorted(found.items()):
+        ds.sort(key=lambda d: len(str(d)))
+        print(f"== {sig}  (x{len(ds)})")
+        for d in ds[:3]:
+            print(f"   {d}")
+
+
+if __name__ == "__main__":
+    survey(int(sys.argv[1]) if len(sys.argv) > 1 else 200)
