@@ -88,7 +88,7 @@ ABS_MS = [1, 1_000_000_000_000, 4_102_444_800_000, 32_503_680_000_000, 0, -1]
 OVERFLOW = [INT64_MAX, INT64_MIN, 9_223_372_036_854_775, 9_223_372_036_854_776, INT64_MAX - 1000]
 INDEXES = [0, 1, 2, 3, -1, -2, -3, -100, 100, INT64_MAX, INT64_MIN]
 DBS = [0, 1, 2]
-BAD_DBS = [16, -1, 100, b"abc", b"1.0", INT64_MAX, b""]
+BAD_DBS = [16, -1, 100, b"abc", b"1.0", INT64_MAX, b"", 2147483648, -2147483649]
 PATTERNS = [
     b"*",
     b"k*",
@@ -281,7 +281,10 @@ restore_opts = shuffled_opts(
         ("FOO",),
     ),
 )
-restore_ttl = weighted([0, 0, 100_000, 1, 4_102_444_800_000], [-1, b"abc", INT64_MAX])
+# relative (ms) or, with ABSTTL, absolute: 1e12 is 31 years ahead or 2001 (already expired)
+restore_ttl = weighted(
+    [0, 0, 100_000, 1_000_000_000_000, 4_102_444_800_000], [-1, b"abc", INT64_MAX]
+)
 scan_opts = shuffled_opts(
     opt((), st.tuples(st.just("MATCH"), st.sampled_from(PATTERNS))),
     opt((), st.tuples(st.just("COUNT"), weighted([1, 2, 10, 1000], [0, -1, b"abc"]))),
@@ -497,15 +500,21 @@ def _signature(d: Diff) -> str:
     return f"{head} | pikadb {_kind(d.pika)} | redis {_kind(d.redis)} | {d.note}"
 
 
-def survey_ports(pika_port: int, redis_port: int, examples: int) -> dict[str, list[Diff]]:
-    found: dict[str, list[Diff]] = {}
+def survey_ports(
+    pika_port: int, redis_port: int, examples: int
+) -> dict[str, list[tuple[Diff, str]]]:
+    """Signature -> [(discrepancy, the sequence that showed it)], every group, RESP2 and RESP3."""
+    found: dict[str, list[tuple[Diff, str]]] = {}
 
     def runner(pair: Pair, group: list[st.SearchStrategy[tuple[Any, ...]]]) -> Callable[[], None]:
         @settings(max_examples=examples, deadline=None, database=None, phases=[Phase.generate])
         @given(seq=sequences(group))
         def one(seq: list[tuple[Any, ...]]) -> None:
-            for d in run_sequence(pair, seq, stop_at_first=False):
-                found.setdefault(f"RESP{pair.resp} {_signature(d)}", []).append(d)
+            diffs = run_sequence(pair, seq, stop_at_first=False)
+            if diffs:
+                text = pair.report([])
+            for d in diffs:
+                found.setdefault(f"RESP{pair.resp} {_signature(d)}", []).append((d, text))
 
         return one
 
@@ -526,10 +535,11 @@ def survey(examples: int = 200) -> None:
         pika.cleanup()
         real.cleanup()
     for sig, ds in sorted(found.items()):
-        ds.sort(key=lambda d: len(str(d)))
+        ds.sort(key=lambda d: len(d[1]))
         print(f"== {sig}  (x{len(ds)})")
-        for d in ds[:3]:
+        for d, _ in ds[:3]:
             print(f"   {d}")
+        print("   shortest sequence: " + ds[0][1].replace("\n", "\n   "))
 
 
 if __name__ == "__main__":

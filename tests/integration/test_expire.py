@@ -8,7 +8,6 @@ from collections.abc import Callable
 
 import pytest
 import redis
-
 from tests.support.servers import PikaServer
 
 
@@ -28,11 +27,25 @@ def both(r: redis.Redis, rr: redis.Redis, *args: object) -> object:
 def test_expire_option_errors_match_redis(r: redis.Redis, rr: redis.Redis, cmd: str) -> None:
     for c in (r, rr):
         c.set("k", "v")
-    for args in [("abc",), ("10", "foo"), ("abc", "foo"), ("10", "NX", "XX"), ("10", "nx", "gt"),
-                 ("10", "NX", "LT"), ("10", "GT", "LT"), ("abc", "nx", "xx"), ("10", "NX", "NX"),
-                 ("1.5",), (" 10",), ("9223372036854775807",), ("-9223372036854775808",),
-                 ("9223372036854775",), ("9223372036854776",), ("-9223372036854775",),
-                 ("-9223372036854776",)]:
+    for args in [
+        ("abc",),
+        ("10", "foo"),
+        ("abc", "foo"),
+        ("10", "NX", "XX"),
+        ("10", "nx", "gt"),
+        ("10", "NX", "LT"),
+        ("10", "GT", "LT"),
+        ("abc", "nx", "xx"),
+        ("10", "NX", "NX"),
+        ("1.5",),
+        (" 10",),
+        ("9223372036854775807",),
+        ("-9223372036854775808",),
+        ("9223372036854775",),
+        ("9223372036854776",),
+        ("-9223372036854775",),
+        ("-9223372036854776",),
+    ]:
         both(r, rr, cmd, "k", *args)
         for c in (r, rr):
             c.set("k", "v")
@@ -44,21 +57,48 @@ def test_expire_option_errors_match_redis(r: redis.Redis, rr: redis.Redis, cmd: 
 def test_expire_conditions_match_redis(r: redis.Redis, rr: redis.Redis) -> None:
     for c in (r, rr):
         c.set("k", "v")
-    steps = [("EXPIRE", "k", "100", "XX"), ("EXPIRE", "k", "100", "GT"), ("EXPIRE", "k", "100", "LT"),
-             ("TTL", "k"), ("EXPIRE", "k", "200", "NX"), ("EXPIRE", "k", "50", "GT"),
-             ("EXPIRE", "k", "500", "GT"), ("TTL", "k"), ("EXPIRE", "k", "600", "LT"),
-             ("EXPIRE", "k", "300", "LT"), ("TTL", "k"), ("EXPIRE", "k", "400", "XX"),
-             ("TTL", "k"), ("EXPIRE", "k", "100", "XX", "GT"), ("EXPIRE", "k", "100", "XX", "LT"),
-             ("TTL", "k"), ("PERSIST", "k"), ("PERSIST", "k"), ("TTL", "k"), ("PTTL", "k"),
-             ("EXPIRETIME", "k"), ("PEXPIRETIME", "k"), ("TTL", "nokey"), ("PTTL", "nokey"),
-             ("EXPIRETIME", "nokey"), ("PEXPIRETIME", "nokey"), ("PERSIST", "nokey")]
+    steps = [
+        ("EXPIRE", "k", "100", "XX"),
+        ("EXPIRE", "k", "100", "GT"),
+        ("EXPIRE", "k", "100", "LT"),
+        ("TTL", "k"),
+        ("EXPIRE", "k", "200", "NX"),
+        ("EXPIRE", "k", "50", "GT"),
+        ("EXPIRE", "k", "500", "GT"),
+        ("TTL", "k"),
+        ("EXPIRE", "k", "600", "LT"),
+        ("EXPIRE", "k", "300", "LT"),
+        ("TTL", "k"),
+        ("EXPIRE", "k", "400", "XX"),
+        ("TTL", "k"),
+        ("EXPIRE", "k", "100", "XX", "GT"),
+        ("EXPIRE", "k", "100", "XX", "LT"),
+        ("TTL", "k"),
+        ("PERSIST", "k"),
+        ("PERSIST", "k"),
+        ("TTL", "k"),
+        ("PTTL", "k"),
+        ("EXPIRETIME", "k"),
+        ("PEXPIRETIME", "k"),
+        ("TTL", "nokey"),
+        ("PTTL", "nokey"),
+        ("EXPIRETIME", "nokey"),
+        ("PEXPIRETIME", "nokey"),
+        ("PERSIST", "nokey"),
+    ]
     for step in steps:
         both(r, rr, *step)
 
 
 def test_expire_in_the_past_deletes(r: redis.Redis, rr: redis.Redis) -> None:
-    for args in [("EXPIRE", "k", "0"), ("EXPIRE", "k", "-10"), ("PEXPIRE", "k", "-1"),
-                 ("EXPIREAT", "k", "1"), ("PEXPIREAT", "k", "0"), ("EXPIREAT", "k", "-5")]:
+    for args in [
+        ("EXPIRE", "k", "0"),
+        ("EXPIRE", "k", "-10"),
+        ("PEXPIRE", "k", "-1"),
+        ("EXPIREAT", "k", "1"),
+        ("PEXPIREAT", "k", "0"),
+        ("EXPIREAT", "k", "-5"),
+    ]:
         for c in (r, rr):
             c.set("k", "v")
         both(r, rr, *args)
@@ -67,14 +107,15 @@ def test_expire_in_the_past_deletes(r: redis.Redis, rr: redis.Redis) -> None:
 
 
 def test_expiretime_values(r: redis.Redis) -> None:
+    base = (int(time.time()) + 10_000) * 1000  # a whole second, well in the future
     r.set("k", "v")
-    assert r.pexpireat("k", 1796080543500)
-    assert r.execute_command("PEXPIRETIME", "k") == 1796080543500
-    assert r.execute_command("EXPIRETIME", "k") == 1796080544  # rounded like Redis
-    r.pexpireat("k", 1796080543499)
-    assert r.execute_command("EXPIRETIME", "k") == 1796080543
-    r.expireat("k", 1796080543)
-    assert r.execute_command("PEXPIRETIME", "k") == 1796080543000
+    assert r.pexpireat("k", base + 500)
+    assert r.execute_command("PEXPIRETIME", "k") == base + 500
+    assert r.execute_command("EXPIRETIME", "k") == base // 1000 + 1  # rounded like Redis
+    r.pexpireat("k", base + 499)
+    assert r.execute_command("EXPIRETIME", "k") == base // 1000
+    r.expireat("k", base // 1000)
+    assert r.execute_command("PEXPIRETIME", "k") == base
 
 
 def test_ttl_pttl_values(r: redis.Redis) -> None:
@@ -139,7 +180,8 @@ def test_ttls_survive_restart(make_server: Callable[..., PikaServer]) -> None:
     c.set("sec", "v", ex=1000)
     c.set("ms", "v", px=500_000)
     c.set("at", "v")
-    c.pexpireat("at", 1796080543500)
+    at = int(time.time() * 1000) + 3_600_000
+    c.pexpireat("at", at)
     c.set("persistent", "v")
     c.set("short", "v", px=300)
     before = {k: c.pttl(k) for k in ("sec", "ms")}
@@ -152,7 +194,7 @@ def test_ttls_survive_restart(make_server: Callable[..., PikaServer]) -> None:
     for k, v in before.items():
         after = c.pttl(k)
         assert v - elapsed_ms - 50 <= after <= v, (k, v, after)
-    assert c.execute_command("PEXPIRETIME", "at") == 1796080543500
+    assert c.execute_command("PEXPIRETIME", "at") == at
     assert c.ttl("persistent") == -1
     assert c.get("short") is None  # expired while the server was down
     assert c.ttl("short") == -2

@@ -6,6 +6,7 @@ from __future__ import annotations
 import random
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -13,6 +14,9 @@ import redis
 
 from pikadb.commands import load_all
 from pikadb.commands.table import COMMANDS as TABLE
+from pikadb.storage import layout as L
+from pikadb.storage.engine import DATA
+from pikadb.storage.store import Store
 
 load_all()
 
@@ -760,6 +764,85 @@ def test_keyspace_bookkeeping(r: redis.Redis) -> None:
     assert r.execute_command("delvx", "b", "2") == 1
     assert r.dbsize() == 5
     assert sorted(r.keys()) == [b"c", b"d", b"e", b"f", b"g"]
+
+
+def _store_with_hash(data_dir: Path, key: bytes) -> None:
+    """A data directory whose db 0 holds a hash ``key``, written through the storage layer
+    (no collection commands are needed to get a non-string key)."""
+    store = Store(str(data_dir / "db"), databases=16)
+    db = store.databases[0]
+    mkey = db.mkey(key)
+    version = store.next_version()
+    b = store.batch()
+    b.put_meta(mkey, None, L.CollectionMeta(L.T_HASH, 0, version, 1).encode())
+    b.put(DATA, L.version_prefix(mkey, version) + b"f", b"v")
+    store.commit(b)
+    store.close()
+
+
+def test_wrong_type_against_redis(
+    make_server: Callable[..., Any], rr: redis.Redis, tmp_path: Path
+) -> None:
+    _store_with_hash(tmp_path, b"h")
+    srv = make_server(data_dir=str(tmp_path))
+    c = srv.client()
+    rr.hset("h", "f", "v")
+    script: list[tuple[Any, ...]] = [("set", "a", "abc")]
+    script += [
+        ("get", "h"),
+        ("set", "h", "v", "get"),
+        ("set", "h", "v", "nx", "get"),
+        ("set", "h", "v", "xx", "get"),
+        ("set", "h", "v", "ex", "0", "get"),
+        ("set", "h", "v", "foo", "get"),
+        ("getset", "h", "x"),
+        ("getdel", "h"),
+        ("getex", "h"),
+        ("getex", "h", "ex", "0"),
+        ("getex", "h", "foo"),
+        ("getex", "h", "persist"),
+        ("mget", "h", "a", "nokey"),
+        ("msetnx", "h", "1", "z", "2"),
+        ("exists", "z"),
+        ("append", "h", "x"),
+        ("strlen", "h"),
+        ("getrange", "h", "0", "1"),
+        ("getrange", "h", "x", "1"),
+        ("substr", "h", "0", "1"),
+        ("setrange", "h", "0", ""),
+        ("setrange", "h", "0", "x"),
+        ("setrange", "h", "-1", "x"),
+        ("incr", "h"),
+        ("decr", "h"),
+        ("incrby", "h", "1"),
+        ("incrby", "h", "1.5"),
+        ("decrby", "h", "1"),
+        ("decrby", "h", str(INT64_MIN)),
+        ("incrbyfloat", "h", "1"),
+        ("incrbyfloat", "h", "abc"),
+        ("lcs", "h", "a"),
+        ("lcs", "a", "h", "foo"),
+        ("lcs", "a", "nokey", "len"),
+        ("setnx", "h", "x"),
+        ("set", "h", "v", "nx"),
+        ("set", "h", "v", "xx", "keepttl"),
+        ("get", "h"),
+        ("type", "h"),
+        ("dbsize",),
+    ]
+    same(c, rr, script)
+    c.delete("h")  # then make it a hash again, for the Pika extras
+    c.close()
+    srv.stop()
+    _store_with_hash(tmp_path, b"h")
+    srv.start()
+    c = srv.client()
+    wrongtype = ("error", "WRONGTYPE Operation against a key holding the wrong kind of value")
+    assert call(c, "delvx", "h", "v") == wrongtype
+    assert call(c, "set", "h", "v", "vx", "v") == wrongtype
+    assert call(c, "pksetexat", "h", "0", "v") == b"OK"
+    assert c.get("h") == b"v"
+    c.close()
 
 
 def test_survives_restart(make_server: Callable[..., Any]) -> None:

@@ -11,7 +11,7 @@ them.
 
 from __future__ import annotations
 
-from pikadb.commands._args import parse_int
+from pikadb.commands._args import INT64_MAX, parse_int
 from pikadb.commands.context import ClientState
 from pikadb.commands.table import command
 from pikadb.core import errors
@@ -24,7 +24,18 @@ from pikadb.storage import generic
 G = "generic"
 
 
-@command("dump", 2, "readonly", keys=(1, 1, 1), acl="keyspace", group=G, summary="Returns a serialized representation of the value stored at a key.", since="2.6.0", complexity="O(1) to access the key and additional O(N*M) to serialize it, where N is the number of Redis objects composing the value and M their average size. For small string values the time complexity is thus O(1)+O(1*M) where M is small, so simply O(1).", args="key")
+@command(
+    "dump",
+    2,
+    "readonly",
+    keys=(1, 1, 1),
+    acl="keyspace",
+    group=G,
+    summary="Returns a serialized representation of the value stored at a key.",
+    since="2.6.0",
+    complexity="O(1) to access the key and additional O(N*M) to serialize it, where N is the number of Redis objects composing the value and M their average size. For small string values the time complexity is thus O(1)+O(1*M) where M is small, so simply O(1).",
+    args="key",
+)
 def dump(c: ClientState, args: list[bytes]) -> bytes:
     db = c.db
     mkey, raw = db.lookup(args[1])
@@ -34,7 +45,18 @@ def dump(c: ClientState, args: list[bytes]) -> bytes:
     return b"$%d\r\n%s\r\n" % (len(payload), payload)
 
 
-@command("restore", -4, "write denyoom", keys=(1, 1, 1), acl="keyspace dangerous", group=G, summary="Creates a key from the serialized representation of a value.", since="2.6.0", complexity="O(1) to create the new key and additional O(N*M) to reconstruct the serialized value, where N is the number of Redis objects composing the value and M their average size. For small string values the time complexity is thus O(1)+O(1*M) where M is small, so simply O(1). However for sorted set values the complexity is O(N*M*log(N)) because inserting values into sorted sets is O(log(N)).", args="key ttl serialized-value [REPLACE] [ABSTTL] [IDLETIME seconds] [FREQ frequency]")
+@command(
+    "restore",
+    -4,
+    "write denyoom",
+    keys=(1, 1, 1),
+    acl="keyspace dangerous",
+    group=G,
+    summary="Creates a key from the serialized representation of a value.",
+    since="2.6.0",
+    complexity="O(1) to create the new key and additional O(N*M) to reconstruct the serialized value, where N is the number of Redis objects composing the value and M their average size. For small string values the time complexity is thus O(1)+O(1*M) where M is small, so simply O(1). However for sorted set values the complexity is O(N*M*log(N)) because inserting values into sorted sets is O(log(N)).",
+    args="key ttl serialized-value [REPLACE] [ABSTTL] [IDLETIME seconds] [FREQ frequency]",
+)
 def restore(c: ClientState, args: list[bytes]) -> bytes:
     replace = absttl = False
     idle = freq = -1
@@ -67,5 +89,7 @@ def restore(c: ClientState, args: list[bytes]) -> bytes:
         raise CommandError(errors.INVALID_TTL)
     value = load_payload(args[3])  # DumpPayloadError carries Redis's texts
     expire_at = ttl if (absttl or not ttl) else ttl + now_ms()
+    if expire_at > INT64_MAX:  # Redis's int64 sum wraps negative: "already expired"
+        expire_at = 1
     generic.restore(db, args[1], value, expire_at, replace=True)
     return OK

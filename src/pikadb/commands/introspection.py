@@ -270,12 +270,10 @@ def info_reply(cmd: Command | None, enc: Encoder) -> bytes:
 # --- COMMAND DOCS: arguments parsed from the syntax string -------------------------------
 _TOKEN_RE = re.compile(r"\.\.\.|[\[\]()|]|[^\s\[\]()|]+")
 _INTEGER_NAMES = frozenset(
-    "count index start end stop offset numkeys db port seconds milliseconds decrement ttl "
-    "limit len length numreplicas maxlen client-id index1 index2 pos numfields numkeys "
-    "destination-db timeout-ms".split()
+    ["count", "index", "start", "end", "stop", "offset", "numkeys", "db", "port", "seconds", "milliseconds", "decrement", "ttl", "limit", "len", "length", "numreplicas", "maxlen", "client-id", "index1", "index2", "pos", "numfields", "numkeys", "destination-db", "timeout-ms"]
 )
-_DOUBLE_NAMES = frozenset("score min max longitude latitude radius width height".split())
-_KEY_NAMES = frozenset("key source destination destkey newkey srckey dstkey".split())
+_DOUBLE_NAMES = frozenset(["score", "min", "max", "longitude", "latitude", "radius", "width", "height"])
+_KEY_NAMES = frozenset(["key", "source", "destination", "destkey", "newkey", "srckey", "dstkey"])
 
 
 def _word(word: str) -> dict[str, Any]:

@@ -46,29 +46,81 @@ def _db_for(c: ClientState, raw: bytes) -> Database:
 
 
 # --- existence, deletion, type -----------------------------------------------------------
-@command("del", -2, "write", keys=(1, -1, 1), acl=A, group=G, summary="Deletes one or more keys.", complexity="O(N) where N is the number of keys that will be removed.", args="key [key ...]")
+@command(
+    "del",
+    -2,
+    "write",
+    keys=(1, -1, 1),
+    acl=A,
+    group=G,
+    summary="Deletes one or more keys.",
+    complexity="O(N) where N is the number of keys that will be removed.",
+    args="key [key ...]",
+)
 def del_(c: ClientState, args: list[bytes]) -> bytes:
     return integer(_delete(c.db, args[1:]))
 
 
-@command("unlink", -2, "write fast", keys=(1, -1, 1), acl=A, group=G, summary="Asynchronously deletes one or more keys.", since="4.0.0", complexity="O(1) for each key removed regardless of its size.", args="key [key ...]")
+@command(
+    "unlink",
+    -2,
+    "write fast",
+    keys=(1, -1, 1),
+    acl=A,
+    group=G,
+    summary="Asynchronously deletes one or more keys.",
+    since="4.0.0",
+    complexity="O(1) for each key removed regardless of its size.",
+    args="key [key ...]",
+)
 def unlink(c: ClientState, args: list[bytes]) -> bytes:
     return integer(_delete(c.db, args[1:]))
 
 
-@command("exists", -2, "readonly fast", keys=(1, -1, 1), acl=A, group=G, summary="Determines whether one or more keys exist.", complexity="O(N) where N is the number of keys to check.", args="key [key ...]")
+@command(
+    "exists",
+    -2,
+    "readonly fast",
+    keys=(1, -1, 1),
+    acl=A,
+    group=G,
+    summary="Determines whether one or more keys exist.",
+    complexity="O(N) where N is the number of keys to check.",
+    args="key [key ...]",
+)
 def exists(c: ClientState, args: list[bytes]) -> bytes:
     if len(args) == 2:
         return b":1\r\n" if c.db.lookup(args[1])[1] is not None else b":0\r\n"
     return integer(_exists(c.db, args[1:]))
 
 
-@command("touch", -2, "readonly fast", keys=(1, -1, 1), acl=A, group=G, summary="Returns the number of existing keys out of those specified after updating the time they were last accessed.", since="3.2.1", complexity="O(N) where N is the number of keys that will be touched.", args="key [key ...]")
+@command(
+    "touch",
+    -2,
+    "readonly fast",
+    keys=(1, -1, 1),
+    acl=A,
+    group=G,
+    summary="Returns the number of existing keys out of those specified after updating the time they were last accessed.",
+    since="3.2.1",
+    complexity="O(N) where N is the number of keys that will be touched.",
+    args="key [key ...]",
+)
 def touch(c: ClientState, args: list[bytes]) -> bytes:
     return integer(_exists(c.db, args[1:]))
 
 
-@command("type", 2, "readonly fast", keys=(1, 1, 1), acl=A, group=G, summary="Determines the type of value stored at a key.", complexity="O(1)", args="key")
+@command(
+    "type",
+    2,
+    "readonly fast",
+    keys=(1, 1, 1),
+    acl=A,
+    group=G,
+    summary="Determines the type of value stored at a key.",
+    complexity="O(1)",
+    args="key",
+)
 def type_(c: ClientState, args: list[bytes]) -> bytes:
     raw = c.db.lookup(args[1])[1]
     if raw is None:
@@ -77,7 +129,12 @@ def type_(c: ClientState, args: list[bytes]) -> bytes:
 
 
 # --- expiry ------------------------------------------------------------------------------
-_EXPIRE_FLAGS = {b"NX": generic.EXPIRE_NX, b"XX": generic.EXPIRE_XX, b"GT": generic.EXPIRE_GT, b"LT": generic.EXPIRE_LT}
+_EXPIRE_FLAGS = {
+    b"NX": generic.EXPIRE_NX,
+    b"XX": generic.EXPIRE_XX,
+    b"GT": generic.EXPIRE_GT,
+    b"LT": generic.EXPIRE_LT,
+}
 _SEC_MAX = INT64_MAX // 1000
 _SEC_MIN = -((1 << 63) // 1000)  # C's LLONG_MIN / 1000 truncates toward zero
 
@@ -89,7 +146,9 @@ def _expire_generic(c: ClientState, args: list[bytes], relative: bool, seconds: 
         if f is None:
             raise CommandError(errors.UNSUPPORTED_OPTION.format(opt.decode("utf-8", "replace")))
         flags |= f
-    if flags & generic.EXPIRE_NX and flags & (generic.EXPIRE_XX | generic.EXPIRE_GT | generic.EXPIRE_LT):
+    if flags & generic.EXPIRE_NX and flags & (
+        generic.EXPIRE_XX | generic.EXPIRE_GT | generic.EXPIRE_LT
+    ):
         raise CommandError(errors.EXPIRE_NX_AND_OTHERS)
     if flags & generic.EXPIRE_GT and flags & generic.EXPIRE_LT:
         raise CommandError(errors.EXPIRE_GT_AND_LT)
@@ -108,22 +167,65 @@ def _expire_generic(c: ClientState, args: list[bytes], relative: bool, seconds: 
 _EXPIRE_ARGS = "key seconds [NX|XX|GT|LT]"
 
 
-@command("expire", -3, "write fast", keys=(1, 1, 1), acl=A, group=G, summary="Sets the expiration time of a key in seconds.", complexity="O(1)", args=_EXPIRE_ARGS)
+@command(
+    "expire",
+    -3,
+    "write fast",
+    keys=(1, 1, 1),
+    acl=A,
+    group=G,
+    summary="Sets the expiration time of a key in seconds.",
+    complexity="O(1)",
+    args=_EXPIRE_ARGS,
+)
 def expire(c: ClientState, args: list[bytes]) -> bytes:
     return _expire_generic(c, args, True, True)
 
 
-@command("pexpire", -3, "write fast", keys=(1, 1, 1), acl=A, group=G, summary="Sets the expiration time of a key in milliseconds.", since="2.6.0", complexity="O(1)", args="key milliseconds [NX|XX|GT|LT]")
+@command(
+    "pexpire",
+    -3,
+    "write fast",
+    keys=(1, 1, 1),
+    acl=A,
+    group=G,
+    summary="Sets the expiration time of a key in milliseconds.",
+    since="2.6.0",
+    complexity="O(1)",
+    args="key milliseconds [NX|XX|GT|LT]",
+)
 def pexpire(c: ClientState, args: list[bytes]) -> bytes:
     return _expire_generic(c, args, True, False)
 
 
-@command("expireat", -3, "write fast", keys=(1, 1, 1), acl=A, group=G, summary="Sets the expiration time of a key to a Unix timestamp.", since="1.2.0", complexity="O(1)", args="key unix-time-seconds [NX|XX|GT|LT]")
+@command(
+    "expireat",
+    -3,
+    "write fast",
+    keys=(1, 1, 1),
+    acl=A,
+    group=G,
+    summary="Sets the expiration time of a key to a Unix timestamp.",
+    since="1.2.0",
+    complexity="O(1)",
+    args="key unix-time-seconds [NX|XX|GT|LT]",
+)
 def expireat(c: ClientState, args: list[bytes]) -> bytes:
     return _expire_generic(c, args, False, True)
 
 
-@command("pexpireat", -3, "write fast", keys=(1, 1, 1), acl=A, group=G, summary="Sets the expiration time of a key to a Unix milliseconds timestamp.", since="2.6.0", complexity="O(1)", args="key unix-time-milliseconds [NX|XX|GT|LT]")
+@command(
+    "pexpireat",
+    -3,
+    "write fast",
+    keys=(1, 1, 1),
+    acl=A,
+    group=G,
+    summary="Sets the expiration time of a key to a Unix milliseconds timestamp.",
+    since="2.6.0",
+    complexity="O(1)",
+    args="key unix-time-milliseconds [NX|XX|GT|LT]",
+)
 def pexpireat(c: ClientState, args: list[bytes]) -> bytes:
     return _expire_generic(c, args, False, False)
 
@@ -141,27 +243,81 @@ def _ttl_generic(c: ClientState, key: bytes, ms: bool, absolute: bool) -> bytes:
     return integer(ttl if ms else (ttl + 500) // 1000)
 
 
-@command("ttl", 2, "readonly fast", keys=(1, 1, 1), acl=A, group=G, summary="Returns the expiration time in seconds of a key.", complexity="O(1)", args="key")
+@command(
+    "ttl",
+    2,
+    "readonly fast",
+    keys=(1, 1, 1),
+    acl=A,
+    group=G,
+    summary="Returns the expiration time in seconds of a key.",
+    complexity="O(1)",
+    args="key",
+)
 def ttl(c: ClientState, args: list[bytes]) -> bytes:
     return _ttl_generic(c, args[1], False, False)
 
 
-@command("pttl", 2, "readonly fast", keys=(1, 1, 1), acl=A, group=G, summary="Returns the expiration time in milliseconds of a key.", since="2.6.0", complexity="O(1)", args="key")
+@command(
+    "pttl",
+    2,
+    "readonly fast",
+    keys=(1, 1, 1),
+    acl=A,
+    group=G,
+    summary="Returns the expiration time in milliseconds of a key.",
+    since="2.6.0",
+    complexity="O(1)",
+    args="key",
+)
 def pttl(c: ClientState, args: list[bytes]) -> bytes:
     return _ttl_generic(c, args[1], True, False)
 
 
-@command("expiretime", 2, "readonly fast", keys=(1, 1, 1), acl=A, group=G, summary="Returns the expiration time of a key as a Unix timestamp.", since="7.0.0", complexity="O(1)", args="key")
+@command(
+    "expiretime",
+    2,
+    "readonly fast",
+    keys=(1, 1, 1),
+    acl=A,
+    group=G,
+    summary="Returns the expiration time of a key as a Unix timestamp.",
+    since="7.0.0",
+    complexity="O(1)",
+    args="key",
+)
 def expiretime(c: ClientState, args: list[bytes]) -> bytes:
     return _ttl_generic(c, args[1], False, True)
 
 
-@command("pexpiretime", 2, "readonly fast", keys=(1, 1, 1), acl=A, group=G, summary="Returns the expiration time of a key as a Unix milliseconds timestamp.", since="7.0.0", complexity="O(1)", args="key")
+@command(
+    "pexpiretime",
+    2,
+    "readonly fast",
+    keys=(1, 1, 1),
+    acl=A,
+    group=G,
+    summary="Returns the expiration time of a key as a Unix milliseconds timestamp.",
+    since="7.0.0",
+    complexity="O(1)",
+    args="key",
+)
 def pexpiretime(c: ClientState, args: list[bytes]) -> bytes:
     return _ttl_generic(c, args[1], True, True)
 
 
-@command("persist", 2, "write fast", keys=(1, 1, 1), acl=A, group=G, summary="Removes the expiration time of a key.", since="2.2.0", complexity="O(1)", args="key")
+@command(
+    "persist",
+    2,
+    "write fast",
+    keys=(1, 1, 1),
+    acl=A,
+    group=G,
+    summary="Removes the expiration time of a key.",
+    since="2.2.0",
+    complexity="O(1)",
+    args="key",
+)
 def persist(c: ClientState, args: list[bytes]) -> bytes:
     return integer(generic.persist(c.db, args[1]))
 
@@ -171,22 +327,19 @@ def _bulks(items: list[bytes]) -> bytes:
     return b"*%d\r\n%s" % (len(items), b"".join([b"$%d\r\n%s\r\n" % (len(k), k) for k in items]))
 
 
-def _type_code(raw: bytes) -> int | None:
-    """A type argument (string, hash, ...), case-insensitively; None if unknown."""
-    return L.TYPE_CODES.get(raw.lower())
-
-
-@command("keys", -2, "readonly", acl="keyspace dangerous", group=G, summary="Returns all key names that match a pattern.", complexity="O(N) with N being the number of keys in the database", args="pattern [type]")
+@command(
+    "keys",
+    2,
+    "readonly",
+    acl="keyspace dangerous",
+    group=G,
+    summary="Returns all key names that match a pattern.",
+    complexity="O(N) with N being the number of keys in the database",
+    args="pattern",
+)
 def keys(c: ClientState, args: list[bytes]) -> bytes:
-    # Pika extension: KEYS pattern [string|hash|set|zset|list|stream].
-    type_code = None
-    if len(args) == 3:
-        type_code = _type_code(args[2])
-        if type_code is None:
-            raise CommandError(errors.SYNTAX)
-    elif len(args) > 3:
-        raise CommandError(errors.SYNTAX)
-    return _bulks(generic.keys(c.db, args[1], type_code))
+    # Redis 7.0 arity (Pika's optional type argument is not accepted: use SCAN ... TYPE).
+    return _bulks(generic.keys(c.db, args[1]))
 
 
 def parse_cursor(raw: bytes) -> int:
@@ -209,7 +362,17 @@ def _scan_reply(cursor: int, items: list[bytes]) -> bytes:
     return b"*2\r\n$%d\r\n%s\r\n%s" % (len(cur), cur, _bulks(items))
 
 
-@command("scan", -2, "readonly", acl=A, group=G, summary="Iterates over the key names in the database.", since="2.8.0", complexity="O(1) for every call. O(N) for a complete iteration, including enough command calls for the cursor to return back to 0. N is the number of elements inside the collection.", args="cursor [MATCH pattern] [COUNT count] [TYPE type]")
+@command(
+    "scan",
+    -2,
+    "readonly",
+    acl=A,
+    group=G,
+    summary="Iterates over the key names in the database.",
+    since="2.8.0",
+    complexity="O(1) for every call. O(N) for a complete iteration, including enough command calls for the cursor to return back to 0. N is the number of elements inside the collection.",
+    args="cursor [MATCH pattern] [COUNT count] [TYPE type]",
+)
 def scan(c: ClientState, args: list[bytes]) -> bytes:
     cursor = parse_cursor(args[1])
     count = 10
@@ -233,20 +396,48 @@ def scan(c: ClientState, args: list[bytes]) -> bytes:
     return _scan_reply(nxt, items)
 
 
-@command("randomkey", 1, "readonly", acl=A, group=G, summary="Returns a random key name from the database.", complexity="O(1)")
+@command(
+    "randomkey",
+    1,
+    "readonly",
+    acl=A,
+    group=G,
+    summary="Returns a random key name from the database.",
+    complexity="O(1)",
+)
 def randomkey(c: ClientState, args: list[bytes]) -> bytes:
     return c.enc.bulk_or_null(generic.random_key(c.db))
 
 
 # --- rename, copy, move ------------------------------------------------------------------
-@command("rename", 3, "write", keys=(1, 2, 1), acl=A, group=G, summary="Renames a key and overwrites the destination.", complexity="O(1)", args="key newkey")
+@command(
+    "rename",
+    3,
+    "write",
+    keys=(1, 2, 1),
+    acl=A,
+    group=G,
+    summary="Renames a key and overwrites the destination.",
+    complexity="O(1)",
+    args="key newkey",
+)
 def rename(c: ClientState, args: list[bytes]) -> bytes:
     if generic.rename(c.db, args[1], args[2], nx=False) is None:
         raise CommandError(errors.NO_SUCH_KEY)
     return OK
 
 
-@command("renamenx", 3, "write fast", keys=(1, 2, 1), acl=A, group=G, summary="Renames a key only when the target key name doesn't exist.", complexity="O(1)", args="key newkey")
+@command(
+    "renamenx",
+    3,
+    "write fast",
+    keys=(1, 2, 1),
+    acl=A,
+    group=G,
+    summary="Renames a key only when the target key name doesn't exist.",
+    complexity="O(1)",
+    args="key newkey",
+)
 def renamenx(c: ClientState, args: list[bytes]) -> bytes:
     r = generic.rename(c.db, args[1], args[2], nx=True)
     if r is None:
@@ -254,7 +445,18 @@ def renamenx(c: ClientState, args: list[bytes]) -> bytes:
     return integer(r)
 
 
-@command("copy", -3, "write denyoom", keys=(1, 2, 1), acl=A, group=G, summary="Copies the value of a key to a new key.", since="6.2.0", complexity="O(N) worst case for collections, where N is the number of nested items. O(1) for string values.", args="source destination [DB destination-db] [REPLACE]")
+@command(
+    "copy",
+    -3,
+    "write denyoom",
+    keys=(1, 2, 1),
+    acl=A,
+    group=G,
+    summary="Copies the value of a key to a new key.",
+    since="6.2.0",
+    complexity="O(N) worst case for collections, where N is the number of nested items. O(1) for string values.",
+    args="source destination [DB destination-db] [REPLACE]",
+)
 def copy(c: ClientState, args: list[bytes]) -> bytes:
     dst_db = c.db
     replace = False
@@ -274,7 +476,17 @@ def copy(c: ClientState, args: list[bytes]) -> bytes:
     return integer(generic.copy(c.db, dst_db, args[1], args[2], replace))
 
 
-@command("move", 3, "write fast", keys=(1, 1, 1), acl=A, group=G, summary="Moves a key to another database.", complexity="O(1)", args="key db")
+@command(
+    "move",
+    3,
+    "write fast",
+    keys=(1, 1, 1),
+    acl=A,
+    group=G,
+    summary="Moves a key to another database.",
+    complexity="O(1)",
+    args="key db",
+)
 def move(c: ClientState, args: list[bytes]) -> bytes:
     dst_db = _db_for(c, args[2])
     if dst_db is c.db:
@@ -294,7 +506,9 @@ def _pika_type(raw: bytes, with_value_ok: bool = False) -> tuple[int, bool]:
     return code, False
 
 
-def _pika_options(args: list[bytes], start: int, names: tuple[bytes, bytes]) -> tuple[bytes | None, int]:
+def _pika_options(
+    args: list[bytes], start: int, names: tuple[bytes, bytes]
+) -> tuple[bytes | None, int]:
     """MATCH pattern / COUNT-or-LIMIT n options (Pika: n must be a positive integer)."""
     pattern: bytes | None = None
     n = 10
@@ -324,7 +538,16 @@ def _range_reply(next_key: bytes, items: list[tuple[bytes, bytes]], with_values:
     return b"*2\r\n" + bulk(next_key) + _bulks(flat)
 
 
-@command("scanx", -3, "readonly", acl=A, group=G, summary="Pika: iterates over keys of one type in key order, starting at a key.", since="3.0.0", args="type start_key [MATCH pattern] [COUNT count]")
+@command(
+    "scanx",
+    -3,
+    "readonly",
+    acl=A,
+    group=G,
+    summary="Pika: iterates over keys of one type in key order, starting at a key.",
+    since="3.0.0",
+    args="type start_key [MATCH pattern] [COUNT count]",
+)
 def scanx(c: ClientState, args: list[bytes]) -> bytes:
     code, _ = _pika_type(args[1])
     pattern, count = _pika_options(args, 3, (b"MATCH", b"COUNT"))
@@ -342,17 +565,44 @@ def _pkscanrange(c: ClientState, args: list[bytes], reverse: bool) -> bytes:
     return _range_reply(res.next_key, res.items, with_values)
 
 
-@command("pkscanrange", -4, "readonly", acl=A, group=G, summary="Pika: keys of one type in the closed range [key_start, key_end] (\"\" = unbounded), ascending.", since="3.0.0", args="type key_start key_end [MATCH pattern] [LIMIT limit]")
+@command(
+    "pkscanrange",
+    -4,
+    "readonly",
+    acl=A,
+    group=G,
+    summary='Pika: keys of one type in the closed range [key_start, key_end] ("" = unbounded), ascending.',
+    since="3.0.0",
+    args="type key_start key_end [MATCH pattern] [LIMIT limit]",
+)
 def pkscanrange(c: ClientState, args: list[bytes]) -> bytes:
     return _pkscanrange(c, args, False)
 
 
-@command("pkrscanrange", -4, "readonly", acl=A, group=G, summary="Pika: keys of one type from key_start down to key_end (\"\" = unbounded), descending.", since="3.0.0", args="type key_start key_end [MATCH pattern] [LIMIT limit]")
+@command(
+    "pkrscanrange",
+    -4,
+    "readonly",
+    acl=A,
+    group=G,
+    summary='Pika: keys of one type from key_start down to key_end ("" = unbounded), descending.',
+    since="3.0.0",
+    args="type key_start key_end [MATCH pattern] [LIMIT limit]",
+)
 def pkrscanrange(c: ClientState, args: list[bytes]) -> bytes:
     return _pkscanrange(c, args, True)
 
 
-@command("pkpatternmatchdel", -2, "write admin", acl=A, group=G, summary="Pika: deletes the keys matching a pattern (at most max_count of them).", since="3.0.0", args="pattern [max_count]")
+@command(
+    "pkpatternmatchdel",
+    -2,
+    "write admin",
+    acl=A,
+    group=G,
+    summary="Pika: deletes the keys matching a pattern (at most max_count of them).",
+    since="3.0.0",
+    args="pattern [max_count]",
+)
 def pkpatternmatchdel(c: ClientState, args: list[bytes]) -> bytes:
     if len(args) > 3:
         raise CommandError(errors.SYNTAX)
@@ -362,4 +612,3 @@ def pkpatternmatchdel(c: ClientState, args: list[bytes]) -> bytes:
         if max_count <= 0:
             raise CommandError(errors.NOT_INTEGER)
     return integer(generic.pattern_delete(c.db, args[1], max_count))
-

@@ -191,7 +191,7 @@ def _gcc_version() -> str:
 def _timeval(seconds: float) -> str:
     """A CPU time as Redis prints a struct timeval: ``%ld.%06ld``."""
     sec = int(seconds)
-    return f"{sec}.{int(round((seconds - sec) * 1_000_000)):06d}"
+    return f"{sec}.{round((seconds - sec) * 1_000_000):06d}"
 
 
 _UNAME = os.uname()

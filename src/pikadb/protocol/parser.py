@@ -32,7 +32,6 @@ After an error the parser is dead: Redis replies the error and closes the connec
 from __future__ import annotations
 
 import re
-from itertools import chain
 
 import hiredis
 
@@ -47,9 +46,7 @@ _QUERY_BUFFER_LIMIT = "client query buffer limit reached"
 # Encoded sizes, for accounting: "*<n>\r\n" and "$<len>\r\n" + body + "\r\n" - len.
 _HDR_SIZE = [len(str(n)) + 3 for n in range(1024)]
 _ARG_SIZE = [len(str(n)) + 5 for n in range(1 << 16)]
-_arg_size = _ARG_SIZE.__getitem__
-_hdr_size = _HDR_SIZE.__getitem__
-_from_iterable = chain.from_iterable
+_BIG = len(_ARG_SIZE)
 
 _LL_RE = re.compile(rb"-?[1-9][0-9]{0,19}|0")
 
@@ -62,20 +59,33 @@ def string2ll(s: bytes) -> int | None:
     return v if _LLONG_MIN <= v <= _LLONG_MAX else None
 
 
-def _encoded_size(frames: list[list[bytes]]) -> tuple[int, int]:
-    """(bytes the frames take when every element is a canonical bulk, longest element).
-
-    Raises TypeError for non-bytes elements (integers, nulls, errors): the caller then
+def _encoded_size(frames: list[list[bytes]], max_bulk: int) -> int:
+    """Bytes the frames take when every element is a canonical bulk, or -1 when an element
+    is not bytes (an integer, a null...) or longer than ``max_bulk``: the caller then
     re-parses exactly. Nested arrays and simple strings have other sizes: the caller's
-    byte accounting catches them.
-    """
-    lens = list(map(len, _from_iterable(frames)))
+    byte accounting catches them."""
+    size = 0
     try:
-        size = sum(lens) + sum(map(_arg_size, lens)) + sum(map(_hdr_size, map(len, frames)))
+        if max_bulk >= _BIG:
+            for f in frames:  # the hot loop: plain Python is faster here than map/sum
+                size += _HDR_SIZE[len(f)]
+                for a in f:
+                    la = len(a)
+                    size += la + _ARG_SIZE[la]
+            return size
+    except TypeError:
+        return -1
     except IndexError:  # an element >= 64 KiB or a frame of >= 1024 args
-        size = sum(lens) + sum(len(str(x)) + 5 for x in lens)
-        size += sum(len(str(len(f))) + 3 for f in frames)
-    return size, max(lens, default=0)
+        size = 0
+    for f in frames:
+        if type(f) is not list:
+            return -1
+        size += len(str(len(f))) + 3
+        for a in f:
+            if type(a) is not bytes or len(a) > max_bulk:
+                return -1
+            size += len(a) + len(str(len(a))) + 5
+    return size
 
 
 class _Frame:
@@ -238,11 +248,8 @@ class RequestParser:
         # Account the complete frames: they must end exactly where the rest begins.
         n = len(data)
         if len(out) > skip:
-            try:
-                size, longest = _encoded_size(out[skip:] if skip else out)
-            except TypeError:  # a non-bulk element (integer, null, ...)
-                return self._exact_from(data, base, out[:skip])
-            if longest > self.max_bulk_len:
+            size = _encoded_size(out[skip:] if skip else out, self.max_bulk_len)
+            if size < 0:
                 return self._exact_from(data, base, out[:skip])
             acc = base + size + empties
         else:
@@ -266,9 +273,7 @@ class RequestParser:
         return out
 
     # -- the exact path: pure Python, Redis's rules -------------------------------------------
-    def _exact_from(
-        self, data: bytes, base: int, out: list[list[bytes]]
-    ) -> list[list[bytes]]:
+    def _exact_from(self, data: bytes, base: int, out: list[list[bytes]]) -> list[list[bytes]]:
         """Re-parse ``data[base:]`` (which starts at a request boundary) exactly."""
         self._frame = None
         return self._exact(data[base:] if base else data, out)

@@ -54,6 +54,10 @@ class Server(ServerState):
         self._servers: list[asyncio.AbstractServer] = []
         self._tasks: list[asyncio.Task[None]] = []
         self._stopping: asyncio.Event | None = None
+        self._tick_open = False
+        self._held: list[Connection] = []
+        self.loop: asyncio.AbstractEventLoop | None = None
+        self.store_error = ""
         self.tcp_port = settings.server.port
         self.store = self._open_store()
 
@@ -81,6 +85,36 @@ class Server(ServerState):
         for cid, c in self.clients.items():
             c.db = self.store.databases[old_index[cid]]
 
+    # -- group commit ticks (see connection.py) ---------------------------------------------
+    def open_tick(self) -> None:
+        if not self._tick_open:
+            self._tick_open = True
+            self.store.begin_group()
+            if self.loop is not None:  # (benchmarks drive ticks by hand, without a loop)
+                self.loop.call_soon(self.close_tick)
+
+    def hold_output(self, conn: Connection) -> None:
+        if not conn.held:
+            conn.held = True
+            self._held.append(conn)
+
+    def close_tick(self) -> None:
+        """One RocksDB write for the whole iteration, then every held reply goes out."""
+        self._tick_open = False
+        held, self._held = self._held, []
+        try:
+            self.store.end_group()
+        except Exception as exc:  # the write failed: acknowledge nothing
+            log.exception("commit failed")
+            self.store_error = str(exc)
+            for conn in held:
+                conn.held = False
+                conn.fail_held(f"ERR write to storage failed: {exc}")
+            return
+        for conn in held:
+            conn.held = False
+            conn.send_held()
+
     def requires_auth(self) -> bool:
         return bool(self.settings.server.requirepass)
 
@@ -90,7 +124,7 @@ class Server(ServerState):
 
     # -- lifecycle ------------------------------------------------------------------------
     async def start(self) -> None:
-        loop = asyncio.get_running_loop()
+        loop = self.loop = asyncio.get_running_loop()
         s = self.settings.server
         binds = s.bind.split() if isinstance(s.bind, str) else list(s.bind)
         for host in binds:
@@ -153,6 +187,20 @@ class Server(ServerState):
                 pass
         self.store.close()
         log.info("pikadb stopped")
+
+    # -- live settings (CONFIG SET listeners registered by commands/config_cmd.py) ---------
+    def apply_setting(self, name: str, value: object) -> None:
+        """Push a changed setting to where the running server caches it."""
+        if name == "proto-max-bulk-len":
+            for c in self.clients.values():
+                c.parser.max_bulk_len = int(value)  # type: ignore[call-overload]
+        elif name == "client-query-buffer-limit":
+            for c in self.clients.values():
+                c.parser.max_query_buffer = int(value)  # type: ignore[call-overload]
+        elif name == "sync-writes":
+            self.store.engine.set_sync(bool(value))
+        elif name == "active-expire":
+            self.active_expire = bool(value)
 
 
 def run(settings: Settings, config: RuntimeConfig, config_file: str | None) -> None:

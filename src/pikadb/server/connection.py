@@ -1,6 +1,10 @@
 """One client connection: an asyncio Protocol that parses requests, runs them through the
 dispatcher and writes every reply of one read as a single ``transport.write``.
 
+Group commit: the first read of a loop iteration opens a *tick* (:meth:`Server.open_tick`);
+commits of every client in that iteration share one RocksDB write, done when the tick
+closes, and replies are held until then — nothing is acknowledged before it is in the WAL.
+
 A handler returns reply bytes, or an awaitable for commands that block (BLPOP, WAIT, ...);
 then the connection stops reading, awaits it, writes its reply and carries on with the rest
 of the pipeline — so a blocked client never blocks the server.
@@ -32,6 +36,8 @@ class Connection(asyncio.Protocol, ClientState):
         self.parser = RequestParser(s.proto_max_bulk_len, s.client_query_buffer_limit)
         self.authenticated = not server.requires_auth()
         self._pending: asyncio.Future[Any] | None = None
+        self._out: list[bytes] = []  # replies held until the tick's write is done
+        self.held = False  # registered with the server's current tick
         self._backlog: list[list[bytes]] = []
         self._paused_writing = False
         self._closed = False
@@ -84,7 +90,9 @@ class Connection(asyncio.Protocol, ClientState):
 
     # -- execution ------------------------------------------------------------------------
     def _run(self, cmds: list[list[bytes]], start: int) -> None:
-        out: list[bytes] = []
+        srv = self.srv
+        srv.open_tick()
+        out = self._out
         n = len(cmds)
         i = start
         while i < n:
@@ -92,33 +100,42 @@ class Connection(asyncio.Protocol, ClientState):
             i += 1
             if type(reply) is not bytes:
                 if isinstance(reply, Awaitable):
-                    self._flush(out)
                     self._block(reply, cmds, i)
-                    return
+                    break
             if self.reply_mode == REPLY_ON:
                 out.append(reply)
             elif self.reply_mode == REPLY_SKIP:
                 self.reply_mode = REPLY_ON
             if self.close_after_reply:
-                self._flush(out)
-                self.close()
-                return
-        if self.parser.error is not None:
-            out.append(error(self.parser.error.message))
-            self._flush(out)
-            self.close()
-            return
-        self._flush(out)
+                break
+        else:
+            if self.parser.error is not None and not self.close_after_reply:
+                out.append(error(self.parser.error.message))
+                self.close_after_reply = True
+        if out or self.close_after_reply:
+            srv.hold_output(self)
 
-    def _flush(self, out: list[bytes]) -> None:
-        if out and self.transport is not None and not self._closed:
-            data = out[0] if len(out) == 1 else b"".join(out)
-            self.srv.stats.net_output_bytes += len(data)
-            self.transport.write(data)
+    def send_held(self) -> None:
+        """Write the replies held during the tick (called by the server after the write)."""
+        out = self._out
+        if out:
+            self._out = []
+            if self.transport is not None and not self._closed:
+                data = out[0] if len(out) == 1 else b"".join(out)
+                self.srv.stats.net_output_bytes += len(data)
+                self.transport.write(data)
+        if self.close_after_reply:
+            self.close()
+
+    def fail_held(self, message: str) -> None:
+        """The tick's write failed: nothing held may be acknowledged."""
+        self._out = [error(message)]
+        self.close_after_reply = True
+        self.send_held()
 
     def _block(self, awaitable: Awaitable[bytes], cmds: list[list[bytes]], resume_at: int) -> None:
-        assert self.transport is not None
-        self.transport.pause_reading()
+        if self.transport is not None:
+            self.transport.pause_reading()
         self._backlog = cmds[resume_at:]
         fut = asyncio.ensure_future(awaitable)
         self._pending = fut
@@ -134,8 +151,9 @@ class Connection(asyncio.Protocol, ClientState):
             reply = error(msg)
         else:
             reply = fut.result()
+        self.srv.open_tick()
         if self.reply_mode == REPLY_ON:
-            self._flush([reply])
+            self._out.append(reply)
         backlog, self._backlog = self._backlog, []
         if not self._paused_writing and self.transport is not None:
             self.transport.resume_reading()

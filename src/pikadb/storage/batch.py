@@ -8,49 +8,42 @@ index, the key counters and the touched-key list right for every type in one pla
 
 from __future__ import annotations
 
-from typing import Any
-
 from pikadb.storage import layout as L
-from pikadb.storage.binlog import OP_DELETE, OP_DELETE_RANGE, OP_PUT, pack_op_header, pack_u32
+from pikadb.storage.binlog import OP_DELETE, OP_DELETE_RANGE, OP_PUT
 from pikadb.storage.engine import DATA, META, TTL, ZSCORE
+
+Op = tuple[int, int, bytes, bytes]  # (kind, cf, key, value or range end)
 
 
 class Batch:
-    __slots__ = ("_h", "_wb", "deltas", "nops", "parts", "touched")
+    """Mutations recorded as plain tuples; the engine applies them at commit (so an abandoned
+    batch writes nothing, and commits can be grouped into one RocksDB write)."""
 
-    def __init__(self, wb: Any, handles: list[Any]) -> None:
-        self._wb = wb
-        self._h = handles
-        self.parts: list[bytes] = []
-        self.nops = 0
+    __slots__ = ("deltas", "ops", "touched")
+
+    def __init__(self) -> None:
+        self.ops: list[Op] = []
         self.deltas: dict[int, list[int]] | None = None  # table -> [keys, expires]
         # Meta keys whose value changed. A 2-byte entry (a bare table prefix) means "every
         # key of that table" (FLUSHDB, SWAPDB).
         self.touched: list[bytes] = []
 
     @property
-    def write_batch(self) -> Any:
-        return self._wb
+    def nops(self) -> int:
+        return len(self.ops)
 
     def __len__(self) -> int:
-        return self.nops
+        return len(self.ops)
 
     # -- raw mutations --------------------------------------------------------------------
     def put(self, cf: int, key: bytes, value: bytes) -> None:
-        self._wb.put(key, value, self._h[cf])
-        self.parts += (pack_op_header(OP_PUT, cf, len(key)), key, pack_u32(len(value)), value)
-        self.nops += 1
+        self.ops.append((OP_PUT, cf, key, value))
 
     def delete(self, cf: int, key: bytes) -> None:
-        self._wb.delete(key, self._h[cf])
-        self.parts += (pack_op_header(OP_DELETE, cf, len(key)), key, b"\x00\x00\x00\x00")
-        self.nops += 1
+        self.ops.append((OP_DELETE, cf, key, b""))
 
     def delete_range(self, cf: int, start: bytes, end: bytes) -> None:
-        self._wb.delete_range(start, end, self._h[cf])
-        self.parts += (pack_op_header(OP_DELETE_RANGE, cf, len(start)), start)
-        self.parts += (pack_u32(len(end)), end)
-        self.nops += 1
+        self.ops.append((OP_DELETE_RANGE, cf, start, end))
 
     def add_delta(self, table: int, keys: int, expires: int) -> None:
         if self.deltas is None:

@@ -33,8 +33,6 @@ _NOPS = struct.Struct(">I")
 _OPHDR = struct.Struct(">BBI")
 _U32 = struct.Struct(">I")
 
-pack_op_header = _OPHDR.pack
-pack_u32 = _U32.pack
 
 
 @dataclass
@@ -45,21 +43,22 @@ class Record:
 
 
 def encode_record(
-    ts_ms: int, deltas: dict[int, list[int]] | None, nops: int, op_parts: list[bytes]
+    ts_ms: int,
+    deltas: dict[int, list[int]] | None,
+    ops: list[tuple[int, int, bytes, bytes]],
 ) -> bytes:
-    """``op_parts`` are already-serialized ops (see :func:`op_bytes`)."""
-    if not deltas:
-        return b"".join((_HEAD_NOPS.pack(ts_ms, 0, nops), *op_parts))
-    head = [_HEAD.pack(ts_ms, len(deltas) if deltas else 0)]
     if deltas:
+        parts = [_HEAD.pack(ts_ms, len(deltas))]
         for table, (dk, de) in deltas.items():
-            head.append(_DELTA.pack(table, dk, de))
-    head.append(_NOPS.pack(nops))
-    return b"".join(head) + b"".join(op_parts)
-
-
-def op_bytes(kind: int, cf: int, key: bytes, value: bytes = b"") -> bytes:
-    return b"".join((_OPHDR.pack(kind, cf, len(key)), key, _U32.pack(len(value)), value))
+            parts.append(_DELTA.pack(table, dk, de))
+        parts.append(_NOPS.pack(len(ops)))
+    else:
+        parts = [_HEAD_NOPS.pack(ts_ms, 0, len(ops))]
+    pack_hdr = _OPHDR.pack
+    pack_len = _U32.pack
+    for kind, cf, key, value in ops:
+        parts += (pack_hdr(kind, cf, len(key)), key, pack_len(len(value)), value)
+    return b"".join(parts)
 
 
 def decode_record(raw: bytes) -> Record:

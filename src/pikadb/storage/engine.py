@@ -13,6 +13,12 @@ One RocksDB per node, column families by role (ids are stable: they appear in th
     | 5  | sys     | node bookkeeping: key counters, db->table map, ...           |
     +----+---------+--------------------------------------------------------------+
 
+Group commit: between :meth:`Engine.begin_group` and :meth:`Engine.end_group` (one read
+batch of one client), committed ops accumulate and reach RocksDB in ONE write at the end,
+with ONE binlog record for the group (added by the store's finalizer) — before any reply is sent, so nothing is acknowledged before it is in the
+WAL. Reads inside the group see the pending ops: point reads through an overlay, range reads
+(and any read after a pending range delete) by writing the group out first.
+
 rocksdict 0.3.29 pitfalls handled here: ``set_iterate_lower_bound`` sets the *upper* bound
 (never called: we seek and check in Python); an upper bound's ReadOptions must outlive its
 iterator (the generator below keeps it referenced); ``Snapshot.iter()`` ignores the snapshot
@@ -22,9 +28,8 @@ iterator (the generator below keeps it referenced); ``Snapshot.iter()`` ignores 
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Any
 
 from rocksdict import (
     BlockBasedOptions,
@@ -33,13 +38,15 @@ from rocksdict import (
     CompactOptions,
     DBCompressionType,
     Options,
-    ReadOptions,
     Rdict,
+    ReadOptions,
     WriteBatch,
     WriteOptions,
 )
 
 META, DATA, ZSCORE, TTL, BINLOG, SYS = range(6)
+_MISSING = object()
+Op = tuple[int, int, bytes, bytes]  # (kind, cf, key, value or range end)
 CF_NAMES = ("meta", "data", "zscore", "ttl", "binlog", "sys")
 
 _COMPRESSION = {
@@ -80,6 +87,16 @@ class Engine:
         self._wo = WriteOptions()
         self._wo.sync = self.opts.sync_writes
         self._closed = False
+        self._meta_get = self._cfs[META].get
+        # group commit state
+        self._grouping = False
+        self._pending_ops: list[Op] = []
+        # Called with the ops of a write about to happen; returns ops to add to it (the
+        # store's binlog record and counters), so the log and the data share one write.
+        self.finalizer: Callable[[list[Op]], list[Op]] | None = None
+        self._overlay: list[dict[bytes, bytes | None]] = [{} for _ in CF_NAMES]
+        self.pending = False  # ops are waiting in the group batch
+        self._range_pending = False  # a pending range delete: flush before reading
 
     def _options(self, create: bool = False) -> Options:
         o = Options(raw_mode=True)
@@ -100,26 +117,82 @@ class Engine:
 
     # -- point reads ----------------------------------------------------------------------
     def get(self, cf: int, key: bytes) -> bytes | None:
+        if self.pending:
+            if self._range_pending:
+                self.flush_group()
+            else:
+                v = self._overlay[cf].get(key, _MISSING)
+                if v is not _MISSING:
+                    return v  # type: ignore[return-value]
         return self._cfs[cf].get(key)
 
-    def getter(self, cf: int) -> Any:
-        """The bound ``get`` of one column family, for hot paths that want no indirection."""
-        return self._cfs[cf].get
+    def get_meta(self, key: bytes) -> bytes | None:
+        """``get(META, key)``, the hottest read, with the overlay check inlined."""
+        if self.pending:
+            return self.get(META, key)
+        return self._meta_get(key)
 
     # -- writes ---------------------------------------------------------------------------
-    def new_write_batch(self) -> WriteBatch:
-        return WriteBatch(raw_mode=True)
+    def stage(self, ops: list[Op]) -> None:
+        """Queue ``ops`` (kind 1 put, 2 delete, 3 delete_range) for the next write: now, or at
+        :meth:`end_group` when grouping. The finalizer adds the binlog record and counters."""
+        self._pending_ops += ops
+        if not self._grouping:
+            self.flush_group()
+            return
+        self.pending = True
+        ov = self._overlay
+        for kind, cf, key, value in ops:
+            if kind == 1:
+                ov[cf][key] = value
+            elif kind == 2:
+                ov[cf][key] = None
+            else:
+                self._range_pending = True
 
-    @property
-    def handles(self) -> list[Any]:
-        """Column family handles, indexed by cf id, for ``WriteBatch.put(k, v, handle)``."""
-        return self._handles
+    def apply(self, ops: list[Op]) -> None:
+        """Write ``ops`` now, outside the commit path (local bookkeeping such as binlog
+        trimming, which is not itself logged)."""
+        if self.pending:
+            self.flush_group()
+        self._db.write(self._build(ops), self._wo)
 
-    def write(self, wb: WriteBatch) -> None:
-        self._db.write(wb, self._wo)
+    def _build(self, ops: list[Op]) -> WriteBatch:
+        wb = WriteBatch(raw_mode=True)
+        h = self._handles
+        put, delete, delete_range = wb.put, wb.delete, wb.delete_range
+        for kind, cf, key, value in ops:
+            if kind == 1:
+                put(key, value, h[cf])
+            elif kind == 2:
+                delete(key, h[cf])
+            else:
+                delete_range(key, value, h[cf])
+        return wb
 
-    def set_sync(self, sync: bool) -> None:
-        self._wo.sync = sync
+    def begin_group(self) -> None:
+        self._grouping = True
+
+    def end_group(self) -> None:
+        """Write the group out (if anything is pending) and stop grouping."""
+        self._grouping = False
+        if self.pending:
+            self.flush_group()
+
+    def flush_group(self) -> None:
+        """One RocksDB write for every staged op, plus the finalizer's extra ops."""
+        ops = self._pending_ops
+        if not ops:
+            return
+        self._pending_ops = []
+        self.pending = False
+        self._range_pending = False
+        for ov in self._overlay:
+            if ov:
+                ov.clear()
+        if self.finalizer is not None:
+            ops += self.finalizer(ops)
+        self._db.write(self._build(ops), self._wo)
 
     # -- range reads ----------------------------------------------------------------------
     def scan(
@@ -129,6 +202,8 @@ class Engine:
 
         The iterator is a point-in-time view taken when the generator first runs.
         """
+        if self.pending:
+            self.flush_group()
         ro = ReadOptions()
         if end is not None:
             ro.set_iterate_upper_bound(end)  # ro stays referenced by this frame: safe
@@ -166,6 +241,8 @@ class Engine:
                 c.compact_range(None, None, co)
 
     def checkpoint(self, path: str) -> None:
+        if self.pending:
+            self.flush_group()
         Checkpoint(self._db).create_checkpoint(path)
 
     def property_int(self, name: str, cf: int = META) -> int | None:
@@ -193,10 +270,13 @@ class Engine:
 
     def close(self) -> None:
         if not self._closed:
+            if self.pending:
+                self.flush_group()
             self._closed = True
             # Column-family views keep the DB alive: drop them before closing so that the
             # LOCK file is released and the same path can be reopened in this process.
             self._cfs = []
             self._handles = []
+            self._meta_get = None  # type: ignore[assignment]
             self._db.close()
             del self._db

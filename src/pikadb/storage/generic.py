@@ -470,7 +470,9 @@ def iter_ordered(
         yield from _merge_forward(db, lo, hi)
 
 
-def _merge_forward(db: Database, lo: bytes | None, hi: bytes | None) -> Iterator[tuple[bytes, bytes]]:
+def _merge_forward(
+    db: Database, lo: bytes | None, hi: bytes | None
+) -> Iterator[tuple[bytes, bytes]]:
     pfx = db.prefix
     start = lo or b""
     heap: list[tuple[bytes, int, bytes]] = []
@@ -499,7 +501,9 @@ def _merge_forward(db: Database, lo: bytes | None, hi: bytes | None) -> Iterator
                 heapq.heappush(heap, (nkey, s, nxt[1]))
 
 
-def _merge_reverse(db: Database, lo: bytes | None, hi: bytes | None) -> Iterator[tuple[bytes, bytes]]:
+def _merge_reverse(
+    db: Database, lo: bytes | None, hi: bytes | None
+) -> Iterator[tuple[bytes, bytes]]:
     pfx = db.prefix
     heap: list[tuple[_Rev, int, bytes]] = []
     probe = SLOT_COUNT - 1

@@ -29,7 +29,7 @@ class Database:
         self.store = store
         self.engine = store.engine
         self.index = index
-        self._get = store.engine.getter(META)
+        self._get = store.engine.get_meta
         self.set_table(table)
 
     def detach(self) -> None:

@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterator
 
 from pikadb.core.clock import now_ms, now_us
 from pikadb.storage import layout as L
-from pikadb.storage.batch import Batch
+from pikadb.storage.batch import Batch, Op
 from pikadb.storage.binlog import OP_DELETE, OP_DELETE_RANGE, OP_PUT, decode_record, encode_record
 from pikadb.storage.engine import BINLOG, CF_NAMES, META, SYS, TTL, Engine, EngineOptions
 from pikadb.storage.keyspace import Database
@@ -36,6 +36,8 @@ class Store:
         self.binlog_keep = binlog_keep
         self.listeners: list[CommitListener] = []
         self._binlog_prefix = L.binlog_key(group, 0)[:2]
+        self._pending_deltas: dict[int, list[int]] = {}
+        self.engine.finalizer = self._finalize
         # Lazy/active expiry deletes keys only where this node accepts writes (a replica
         # hides expired keys but waits for its master's delete record).
         self.expire_writes = True
@@ -91,36 +93,56 @@ class Store:
 
     # -- the commit path ------------------------------------------------------------------
     def batch(self) -> Batch:
-        return Batch(self.engine.new_write_batch(), self.engine.handles)
+        return Batch()
+
+    def begin_group(self) -> None:
+        """Group the commits that follow into one RocksDB write (see engine.py)."""
+        self.engine.begin_group()
+
+    def end_group(self) -> None:
+        self.engine.end_group()
 
     def commit(self, batch: Batch) -> None:
-        """Write ``batch`` and its binlog record atomically, then notify listeners."""
-        if not batch.nops:
+        """Commit ``batch``: it reaches RocksDB with its binlog record in one atomic write
+        (at once, or with the rest of the current group), then listeners are told."""
+        ops = batch.ops
+        if not ops:
             return
-        wb = batch.write_batch
         deltas = batch.deltas
         if deltas:
-            put = wb.put
-            sys_h = self.engine.handles[SYS]
-            for table, (dk, de) in deltas.items():
-                if dk:
-                    put(L.counter_key(L.KEYS_COUNTER, table),
-                        L.encode_u64(max(0, self._keys.get(table, 0) + dk)), sys_h)
-                if de:
-                    put(L.counter_key(L.EXPIRES_COUNTER, table),
-                        L.encode_u64(max(0, self._expires.get(table, 0) + de)), sys_h)
-        seq = self.seq + 1
-        record = encode_record(now_ms(), deltas, batch.nops, batch.parts)
-        wb.put(self._binlog_prefix + seq.to_bytes(8, "big"), record, self.engine.handles[BINLOG])
-        self.engine.write(wb)
-        self.seq = seq
-        self.dirty += 1
-        if deltas:
+            pend = self._pending_deltas
             for table, (dk, de) in deltas.items():
                 self._keys[table] = max(0, self._keys.get(table, 0) + dk)
                 self._expires[table] = max(0, self._expires.get(table, 0) + de)
+                d = pend.get(table)
+                if d is None:
+                    pend[table] = [dk, de]
+                else:
+                    d[0] += dk
+                    d[1] += de
+        self.engine.stage(ops)
+        self.dirty += 1
         for listener in self.listeners:
             listener(batch)
+
+    def _finalize(self, ops: list[Op]) -> list[Op]:
+        """Engine callback for each write: the binlog record describing ``ops`` and the
+        new values of the counters they changed, to be written in the same batch."""
+        seq = self.seq + 1
+        self.seq = seq
+        deltas = self._pending_deltas
+        record = encode_record(now_ms(), deltas, ops)
+        extra: list[Op] = [(OP_PUT, BINLOG, self._binlog_prefix + seq.to_bytes(8, "big"), record)]
+        if deltas:
+            self._pending_deltas = {}
+            for table, (dk, de) in deltas.items():
+                if dk:
+                    n = L.encode_u64(self._keys.get(table, 0))
+                    extra.append((OP_PUT, SYS, L.counter_key(L.KEYS_COUNTER, table), n))
+                if de:
+                    n = L.encode_u64(self._expires.get(table, 0))
+                    extra.append((OP_PUT, SYS, L.counter_key(L.EXPIRES_COUNTER, table), n))
+        return extra
 
     def apply_record(self, raw: bytes) -> Batch:
         """Re-apply a binlog record (from a master) through the same commit path."""
@@ -208,13 +230,9 @@ class Store:
         """Keep at most ``binlog_keep`` records (replication will add its own floor)."""
         floor = self.seq - self.binlog_keep
         if floor > self._first_seq:
-            b = self.engine.new_write_batch()
-            b.delete_range(
-                L.binlog_key(self.group, 0),
-                L.binlog_key(self.group, floor + 1),
-                self.engine.handles[BINLOG],
-            )
-            self.engine.write(b)
+            # Not a commit: trimming the log is local bookkeeping, not a logged mutation.
+            start, end = L.binlog_key(self.group, 0), L.binlog_key(self.group, floor + 1)
+            self.engine.apply([(OP_DELETE_RANGE, BINLOG, start, end)])
             self._first_seq = floor + 1
 
     def close(self) -> None:
