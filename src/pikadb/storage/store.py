@@ -102,12 +102,13 @@ class Store:
     def end_group(self) -> None:
         self.engine.end_group()
 
-    def commit(self, batch: Batch) -> None:
+    def commit(self, batch: Batch) -> list[bytes]:
         """Commit ``batch``: it reaches RocksDB with its binlog record in one atomic write
-        (at once, or with the rest of the current group), then listeners are told."""
+        (at once, or with the rest of the current group), then listeners are told.
+        Returns the touched meta keys (WATCH, blocked clients and notifications use them)."""
         ops = batch.ops
         if not ops:
-            return
+            return batch.touched
         deltas = batch.deltas
         if deltas:
             pend = self._pending_deltas
@@ -124,6 +125,7 @@ class Store:
         self.dirty += 1
         for listener in self.listeners:
             listener(batch)
+        return batch.touched
 
     def _finalize(self, ops: list[Op]) -> list[Op]:
         """Engine callback for each write: the binlog record describing ``ops`` and the
