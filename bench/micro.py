@@ -68,7 +68,9 @@ def main() -> None:
         import cProfile
         import pstats
 
-        cProfile.runctx("run(CASES[opts.profile], opts.n, 1)", globals(), locals(), "/tmp/micro.prof")
+        cProfile.runctx(
+            "run(CASES[opts.profile], opts.n, 1)", globals(), locals(), "/tmp/micro.prof"
+        )
         pstats.Stats("/tmp/micro.prof").sort_stats("tottime").print_stats(20)
         return
     print(f"{'command':8} {'P1 us/cmd':>10} {'P16 us/cmd':>11}")

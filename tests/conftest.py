@@ -31,7 +31,12 @@ def make_server() -> Iterator[Callable[..., PikaServer]]:
     """Factory for dedicated servers (restart, kill -9, config tests); all cleaned up."""
     made: list[PikaServer] = []
 
-    def factory(*args: str, data_dir: str | None = None, env: dict[str, str] | None = None, start: bool = True) -> PikaServer:
+    def factory(
+        *args: str,
+        data_dir: str | None = None,
+        env: dict[str, str] | None = None,
+        start: bool = True,
+    ) -> PikaServer:
         srv = PikaServer(data_dir=data_dir, args=list(args), env=env)
         made.append(srv)
         return srv.start() if start else srv

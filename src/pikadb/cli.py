@@ -12,18 +12,43 @@ from pikadb import REDIS_VERSION, __version__
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(__version__, prog_name="pikadb", message=f"%(prog)s %(version)s (redis {REDIS_VERSION} compatible)")
+@click.version_option(
+    __version__,
+    prog_name="pikadb",
+    message=f"%(prog)s %(version)s (redis {REDIS_VERSION} compatible)",
+)
 def main() -> None:
     """pikadb: a persistent, Redis-compatible database on RocksDB."""
 
 
 @main.command()
-@click.option("--port", type=click.IntRange(0, 65535), help="TCP port (default 9221; 0 picks a free one).")
+@click.option(
+    "--port", type=click.IntRange(0, 65535), help="TCP port (default 9221; 0 picks a free one)."
+)
 @click.option("--bind", help="Addresses to listen on, space separated (default 127.0.0.1).")
-@click.option("--dir", "data_dir", type=click.Path(file_okay=False), help="Data directory (default ./data).")
-@click.option("--config", "config_file", type=click.Path(dir_okay=False), help="pika.yaml (or set CONFIG_FILE).")
-@click.option("--set", "extra", multiple=True, metavar="NAME=VALUE", help="Any setting by its CONFIG name, e.g. --set requirepass=secret.")
-def server(port: int | None, bind: str | None, data_dir: str | None, config_file: str | None, extra: tuple[str, ...]) -> None:
+@click.option(
+    "--dir", "data_dir", type=click.Path(file_okay=False), help="Data directory (default ./data)."
+)
+@click.option(
+    "--config",
+    "config_file",
+    type=click.Path(dir_okay=False),
+    help="pika.yaml (or set CONFIG_FILE).",
+)
+@click.option(
+    "--set",
+    "extra",
+    multiple=True,
+    metavar="NAME=VALUE",
+    help="Any setting by its CONFIG name, e.g. --set requirepass=secret.",
+)
+def server(
+    port: int | None,
+    bind: str | None,
+    data_dir: str | None,
+    config_file: str | None,
+    extra: tuple[str, ...],
+) -> None:
     """Run a pikadb node."""
     from pikadb.config import ConfigError, load_settings, resolve_config_path
 
@@ -59,7 +84,9 @@ def server(port: int | None, bind: str | None, data_dir: str | None, config_file
 
 
 @main.command()
-@click.option("--dir", "data_dir", default="./data", type=click.Path(file_okay=False), show_default=True)
+@click.option(
+    "--dir", "data_dir", default="./data", type=click.Path(file_okay=False), show_default=True
+)
 @click.option("--from", "start", default=0, type=int, help="First sequence number.")
 @click.option("--count", default=50, type=int, show_default=True, help="Records to print (0: all).")
 def binlog(data_dir: str, start: int, count: int) -> None:

@@ -23,7 +23,12 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def wait_ping(port: int, proc: subprocess.Popen[bytes] | None, timeout: float = 15.0, password: str | None = None) -> None:
+def wait_ping(
+    port: int,
+    proc: subprocess.Popen[bytes] | None,
+    timeout: float = 15.0,
+    password: str | None = None,
+) -> None:
     deadline = time.monotonic() + timeout
     last: Exception | None = None
     while time.monotonic() < deadline:
@@ -45,7 +50,12 @@ def wait_ping(port: int, proc: subprocess.Popen[bytes] | None, timeout: float = 
 class PikaServer:
     """A pikadb server process with its own data directory."""
 
-    def __init__(self, data_dir: str | None = None, args: list[str] | None = None, env: dict[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        data_dir: str | None = None,
+        args: list[str] | None = None,
+        env: dict[str, str] | None = None,
+    ) -> None:
         self.own_dir = data_dir is None
         self.dir = data_dir or tempfile.mkdtemp(prefix="pikadb-test-")
         self.args = list(args or [])
@@ -59,9 +69,21 @@ class PikaServer:
         env = dict(os.environ)
         env.update(self.env)
         env.setdefault("PYTHONUNBUFFERED", "1")
-        cmd = [sys.executable, "-m", "pikadb", "server", "--port", str(self.port), "--dir", self.dir, *self.args]
+        cmd = [
+            sys.executable,
+            "-m",
+            "pikadb",
+            "server",
+            "--port",
+            str(self.port),
+            "--dir",
+            self.dir,
+            *self.args,
+        ]
         self._log = open(self.log_path, "ab")  # noqa: SIM115 - closed in stop()
-        self.proc = subprocess.Popen(cmd, stdout=self._log, stderr=subprocess.STDOUT, env=env, cwd=self.dir)
+        self.proc = subprocess.Popen(
+            cmd, stdout=self._log, stderr=subprocess.STDOUT, env=env, cwd=self.dir
+        )
         password = None
         for i, a in enumerate(self.args):
             if a == "--set" and self.args[i + 1].startswith("requirepass="):
@@ -120,8 +142,22 @@ class RedisServer:
         self.proc: subprocess.Popen[bytes] | None = None
 
     def start(self, *extra: str) -> RedisServer:
-        cmd = [self.exe, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-               "--dir", self.dir, "--enable-debug-command", "yes", *extra]
+        cmd = [
+            self.exe,
+            "--port",
+            str(self.port),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--dir",
+            self.dir,
+            "--enable-debug-command",
+            "yes",
+            *extra,
+        ]
         self.proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         wait_ping(self.port, self.proc)
         return self

@@ -13,25 +13,56 @@ from pikadb.protocol.reply import OK, PONG, bulk, integer, simple
 G = "connection"
 
 
-@command("ping", -1, "fast", acl="connection", group=G, summary="Returns the server's liveliness response.", args="[message]")
+@command(
+    "ping",
+    -1,
+    "fast",
+    acl="connection",
+    group=G,
+    summary="Returns the server's liveliness response.",
+    args="[message]",
+)
 def ping(c: ClientState, args: list[bytes]) -> bytes:
     if len(args) > 2:
         raise CommandError(errors.wrong_arity("ping"))
     return PONG if len(args) == 1 else bulk(args[1])
 
 
-@command("echo", 2, "fast", acl="connection", group=G, summary="Returns the given string.", args="message")
+@command(
+    "echo",
+    2,
+    "fast",
+    acl="connection",
+    group=G,
+    summary="Returns the given string.",
+    args="message",
+)
 def echo(c: ClientState, args: list[bytes]) -> bytes:
     return bulk(args[1])
 
 
-@command("quit", -1, "no_auth fast allow_busy loading stale", acl="connection", group=G, summary="Closes the connection.")
+@command(
+    "quit",
+    -1,
+    "no_auth fast allow_busy loading stale",
+    acl="connection",
+    group=G,
+    summary="Closes the connection.",
+)
 def quit_(c: ClientState, args: list[bytes]) -> bytes:
     c.close_after_reply = True
     return OK
 
 
-@command("select", 2, "loading stale fast", acl="connection keyspace", group=G, summary="Changes the selected database.", args="index")
+@command(
+    "select",
+    2,
+    "loading stale fast",
+    acl="connection keyspace",
+    group=G,
+    summary="Changes the selected database.",
+    args="index",
+)
 def select(c: ClientState, args: list[bytes]) -> bytes:
     c.select(parse_db_index(args[1], len(c.server.store.databases)))
     return OK
@@ -45,7 +76,15 @@ def _check_password(c: ClientState, user: bytes, password: bytes) -> None:
     c.user = "default"
 
 
-@command("auth", -2, "no_auth noscript loading stale fast allow_busy", acl="connection", group=G, summary="Authenticates the connection.", args="[username] password")
+@command(
+    "auth",
+    -2,
+    "no_auth noscript loading stale fast allow_busy",
+    acl="connection",
+    group=G,
+    summary="Authenticates the connection.",
+    args="[username] password",
+)
 def auth(c: ClientState, args: list[bytes]) -> bytes:
     if len(args) > 3:
         raise CommandError(errors.SYNTAX)
@@ -56,7 +95,16 @@ def auth(c: ClientState, args: list[bytes]) -> bytes:
     return OK
 
 
-@command("hello", -1, "no_auth noscript loading stale fast allow_busy", acl="connection", group=G, summary="Handshakes with the server.", since="6.0.0", args="[protover [AUTH username password] [SETNAME clientname]]")
+@command(
+    "hello",
+    -1,
+    "no_auth noscript loading stale fast allow_busy",
+    acl="connection",
+    group=G,
+    summary="Handshakes with the server.",
+    since="6.0.0",
+    args="[protover [AUTH username password] [SETNAME clientname]]",
+)
 def hello(c: ClientState, args: list[bytes]) -> bytes:
     proto = c.resp
     i = 1
@@ -79,7 +127,9 @@ def hello(c: ClientState, args: list[bytes]) -> bytes:
             _validate_name(setname)
             i += 2
         else:
-            raise CommandError(f"ERR Syntax error in HELLO option '{args[i].decode(errors='replace')}'")
+            raise CommandError(
+                f"ERR Syntax error in HELLO option '{args[i].decode(errors='replace')}'"
+            )
     if not c.authenticated:
         raise CommandError(
             "NOAUTH HELLO must be called with the client already authenticated, otherwise the "
@@ -105,10 +155,20 @@ def hello(c: ClientState, args: list[bytes]) -> bytes:
 
 def _validate_name(name: bytes) -> None:
     if any(ch <= 32 or ch > 126 for ch in name):
-        raise CommandError("ERR Client names cannot contain spaces, newlines or special characters.")
+        raise CommandError(
+            "ERR Client names cannot contain spaces, newlines or special characters."
+        )
 
 
-@command("reset", 1, "noscript loading stale fast no_auth allow_busy", acl="connection", group=G, summary="Resets the connection.", since="6.2.0")
+@command(
+    "reset",
+    1,
+    "noscript loading stale fast no_auth allow_busy",
+    acl="connection",
+    group=G,
+    summary="Resets the connection.",
+    since="6.2.0",
+)
 def reset(c: ClientState, args: list[bytes]) -> bytes:
     c.multi = None
     c.select(0)

@@ -202,8 +202,13 @@ def command(
 
 
 def container(
-    name: str, arity: int = -2, group: str = "server", summary: str = "", since: str = "1.0.0",
-    acl: str = "", complexity: str = "Depends on subcommand.",
+    name: str,
+    arity: int = -2,
+    group: str = "server",
+    summary: str = "",
+    since: str = "1.0.0",
+    acl: str = "",
+    complexity: str = "Depends on subcommand.",
 ) -> None:
     """Declare a command that only dispatches to subcommands (CONFIG, CLIENT, OBJECT...)."""
     COMMANDS[name.lower().encode()] = Command(

@@ -48,7 +48,7 @@ TIMEOUT_NOT_FLOAT = "ERR timeout is not a float or out of range"
 TIMEOUT_NEGATIVE = "ERR timeout is negative"
 BUSYKEY = "BUSYKEY Target key name already exists."
 DEBUG_DISABLED = (
-    "ERR DEBUG command not allowed. If the enable-debug-command option is set to \"local\", "
+    'ERR DEBUG command not allowed. If the enable-debug-command option is set to "local", '
     "you can run it from a local connection, otherwise you need to set this option in the "
     "configuration file, and then restart the server."
 )

@@ -183,7 +183,7 @@ class Server(ServerState):
         for srv in self._servers:
             try:
                 await asyncio.wait_for(srv.wait_closed(), 2)
-            except (TimeoutError, asyncio.TimeoutError):
+            except TimeoutError:
                 pass
         self.store.close()
         log.info("pikadb stopped")

@@ -98,10 +98,9 @@ class Connection(asyncio.Protocol, ClientState):
         while i < n:
             reply = execute(self, cmds[i])
             i += 1
-            if type(reply) is not bytes:
-                if isinstance(reply, Awaitable):
-                    self._block(reply, cmds, i)
-                    break
+            if type(reply) is not bytes and isinstance(reply, Awaitable):
+                self._block(reply, cmds, i)
+                break
             if self.reply_mode == REPLY_ON:
                 out.append(reply)
             elif self.reply_mode == REPLY_SKIP:

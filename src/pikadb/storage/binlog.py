@@ -34,7 +34,6 @@ _OPHDR = struct.Struct(">BBI")
 _U32 = struct.Struct(">I")
 
 
-
 @dataclass
 class Record:
     ts_ms: int
