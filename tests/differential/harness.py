@@ -130,9 +130,9 @@ class TypedParser(_RESP3Parser):
         if kind == b"+":
             return Status(rest)
         if kind == b"-":
-            return Err(rest.decode("utf-8", "replace"))
+            return Err(rest.decode("utf-8", "surrogateescape"))
         if kind == b"!":
-            return Err(buf.read(int(rest)).decode("utf-8", "replace"))
+            return Err(buf.read(int(rest)).decode("utf-8", "surrogateescape"))
         if kind == b":":
             return int(rest)
         if kind == b"$":
@@ -172,9 +172,9 @@ class TypedParser(_RESP3Parser):
 def _b(a: Any) -> bytes:
     if isinstance(a, bytes):
         return a
-    if isinstance(a, int | float):
+    if isinstance(a, int | str) and not isinstance(a, bool):
         return str(a).encode()
-    return str(a).encode()
+    raise TypeError(f"command arguments are bytes, str or int, not {type(a).__name__}: {a!r}")
 
 
 class Side:

@@ -126,19 +126,27 @@ PAYLOADS = [
 
 key = st.sampled_from(KEYS)
 value = st.sampled_from(VALUES)
-mostly = st.integers(0, 19)  # draw < 1 -> the rare, broken variant
+# Hypothesis favours boundary values (0, 19), so the rare variant is a value in the middle.
+mostly = st.integers(0, 19)
+
+
+def rare(roll: int, rate: int = 1) -> bool:
+    """True about rate/20 of the time for a ``mostly`` draw (shrinks to False)."""
+    return 7 <= roll < 7 + rate
 
 
 def weighted(good: list[Any], bad: list[Any], bad_rate: int = 1) -> st.SearchStrategy[Any]:
     """Mostly ``good``; about bad_rate/20 of the time one of ``bad``."""
     return st.tuples(mostly, st.sampled_from(good), st.sampled_from(bad)).map(
-        lambda t: t[2] if t[0] < bad_rate else t[1]
+        lambda t: t[2] if rare(t[0], bad_rate) else t[1]
     )
 
 
 integer = weighted(INTS, BAD_INTS)
 flt = weighted(FLOATS, BAD_FLOATS + INTS[:4])
 rel_s = weighted(REL_S, OVERFLOW + BAD_INTS)
+pos_s = weighted([100, 1000, 86400], [0, -1, *OVERFLOW, *BAD_INTS], 2)  # SETEX / EX: > 0 is valid
+pos_ms = weighted([100_000, 5_000_000], [0, -1, *OVERFLOW, *BAD_INTS], 2)
 rel_ms = weighted(REL_MS, OVERFLOW + BAD_INTS)
 abs_s = weighted(ABS_S, OVERFLOW + BAD_INTS)
 abs_ms = weighted(ABS_MS, OVERFLOW + BAD_INTS)
@@ -163,9 +171,9 @@ def opt(
 
 
 def flat(*parts: st.SearchStrategy[Any]) -> st.SearchStrategy[tuple[Any, ...]]:
-    """Concatenate: each part yields a token or a tuple of tokens."""
+    """Concatenate: each part yields a token or a tuple/list of tokens."""
     return st.tuples(*parts).map(
-        lambda t: tuple(x for p in t for x in (p if isinstance(p, tuple) else (p,)))
+        lambda t: tuple(x for p in t for x in (p if isinstance(p, tuple | list) else (p,)))
     )
 
 
@@ -182,8 +190,8 @@ set_expiry = opt(
     (),
     (),
     (),
-    st.tuples(st.just("EX"), rel_s),
-    st.tuples(st.just("PX"), rel_ms),
+    st.tuples(st.just("EX"), pos_s),
+    st.tuples(st.just("PX"), pos_ms),
     st.tuples(st.just("EXAT"), abs_s),
     st.tuples(st.just("PXAT"), abs_ms),
     ("KEEPTTL",),
@@ -202,7 +210,7 @@ junk = st.tuples(
             ("PERSIST",),
         ]
     ),
-).map(lambda t: t[1] if t[0] < 1 else ())
+).map(lambda t: t[1] if rare(t[0]) else ())
 set_cmd = flat(
     name("SET"),
     key,
@@ -215,8 +223,8 @@ getex_cmd = flat(
     opt(
         (),
         (),
-        st.tuples(st.just("EX"), rel_s),
-        st.tuples(st.just("PX"), rel_ms),
+        st.tuples(st.just("EX"), pos_s),
+        st.tuples(st.just("PX"), pos_ms),
         st.tuples(st.just("EXAT"), abs_s),
         st.tuples(st.just("PXAT"), abs_ms),
         ("PERSIST",),
@@ -237,7 +245,7 @@ lcs_cmd = flat(
         opt((), st.tuples(st.just("MINMATCHLEN"), weighted([0, 1, 2, 3, -1], BAD_INTS))),
         opt((), ("WITHMATCHLEN",)),
         st.tuples(mostly, st.sampled_from([("FOO",), ("LEN", "LEN"), ("MINMATCHLEN",)])).map(
-            lambda t: t[1] if t[0] < 1 else ()
+            lambda t: t[1] if rare(t[0]) else ()
         ),
     ),
 )
@@ -277,6 +285,9 @@ restore_opts = shuffled_opts(
         (),
         st.tuples(st.just("IDLETIME"), weighted([0, 10, 1000], [-1, b"abc"])),
         st.tuples(st.just("FREQ"), weighted([0, 5, 255], [256, -1, b"abc"])),
+        (),
+        (),
+        (),
         ("IDLETIME", "1", "FREQ", "1"),
         ("FOO",),
     ),
@@ -309,8 +320,8 @@ STRING_CMDS: list[st.SearchStrategy[tuple[Any, ...]]] = [
     cmd("GETDEL", key),
     getex_cmd,
     cmd("SETNX", key, value),
-    cmd("SETEX", key, rel_s, value),
-    cmd("PSETEX", key, rel_ms, value),
+    cmd("SETEX", key, pos_s, value),
+    cmd("PSETEX", key, pos_ms, value),
     flat(name("MSET"), pairs()),
     flat(name("MSETNX"), pairs()),
     flat(name("MGET"), keys1to4),
@@ -345,7 +356,7 @@ KEYSPACE_CMDS: list[st.SearchStrategy[tuple[Any, ...]]] = [
     ),
     cmd("MOVE", key, db),
     cmd("DUMP", key),
-    flat(name("RESTORE"), key, restore_ttl, st.sampled_from(PAYLOADS), restore_opts),
+    flat(name("RESTORE"), key, restore_ttl, weighted(PAYLOADS[:6], PAYLOADS[6:], 4), restore_opts),
     cmd("TTL", key),
     cmd("PERSIST", key),
     cmd("DBSIZE"),
@@ -362,8 +373,8 @@ EXPIRY_CMDS: list[st.SearchStrategy[tuple[Any, ...]]] = [
     cmd("PERSIST", key),
     getex_cmd,
     set_cmd,
-    cmd("SETEX", key, rel_s, value),
-    cmd("PSETEX", key, rel_ms, value),
+    cmd("SETEX", key, pos_s, value),
+    cmd("PSETEX", key, pos_ms, value),
     cmd("GET", key),
     cmd("EXISTS", key),
     flat(name("RESTORE"), key, restore_ttl, st.sampled_from(PAYLOADS[:3]), restore_opts),
@@ -393,17 +404,76 @@ def mutated(draw: st.DrawFn, base: st.SearchStrategy[tuple[Any, ...]]) -> tuple[
     """Usually ``base``; sometimes with its tail cut or junk appended (arity/syntax errors)."""
     c = draw(base)
     roll = draw(st.integers(0, 39))
-    if roll == 0 and len(c) > 1:
+    if roll == 17 and len(c) > 1:
         return c[: draw(st.integers(1, len(c) - 1))]
-    if roll == 1:
+    if roll == 23:
         return (*c, draw(st.sampled_from([b"extra", b"1", b"NX", b"EX"])))
     return c
+
+
+SEED_VALUES = st.sampled_from([*VALUES[:12], b"abcdef", b"xbcdyf", b"12.5", b"-7"])
+
+
+@st.composite
+def seed(draw: st.DrawFn) -> list[tuple[Any, ...]]:
+    """Start from a populated keyspace (DB 0 and sometimes DB 1), so commands meet keys."""
+    ks = draw(st.lists(key, min_size=2, max_size=6, unique=True))
+    out: list[tuple[Any, ...]] = [("MSET", *(x for k in ks for x in (k, draw(SEED_VALUES))))]
+    for k in draw(st.lists(st.sampled_from(ks), max_size=2, unique=True)):
+        out.append(("EXPIRE", k, draw(st.sampled_from([1000, 86400]))))
+    if draw(st.booleans()):
+        ks1 = draw(st.lists(key, min_size=1, max_size=3, unique=True))
+        out += [
+            ("SELECT", 1),
+            ("MSET", *(x for k in ks1 for x in (k, draw(SEED_VALUES)))),
+            ("SELECT", 0),
+        ]
+    return out
+
+
+def _int_outside_int32(a: Any) -> bool:
+    try:
+        return not -(2**31) <= int(a) < 2**31
+    except ValueError:
+        return False
+
+
+def _not_plain_text(a: Any) -> bool:
+    if not isinstance(a, bytes):
+        return False
+    try:
+        a.decode()
+    except UnicodeDecodeError:
+        return True
+    return b"\x00" in a
+
+
+UNKNOWN_NAMES = {"NOSUCHCMD", "GETT", "SETX", "KEYZ"}
+
+#: Known pikadb gaps (each one also has a strict xfail in test_errors.py): commands matching
+#: a predicate are left out of generated sequences so the rest is still tested. Remove the
+#: entry when the gap is fixed (the strict xfail then XPASSes and says so).
+KNOWN_GAPS: list[tuple[str, Callable[[tuple[Any, ...]], bool]]] = [
+    (
+        "unknown-command error echoes NUL / non-UTF-8 bytes differently (Redis: %.128s, raw bytes)",
+        lambda c: str(c[0]).upper() in UNKNOWN_NAMES and any(_not_plain_text(a) for a in c[1:]),
+    ),
+    (
+        "SELECT outside int32: Redis says 'value is out of range, value must between ...'",
+        lambda c: str(c[0]).upper() == "SELECT" and len(c) == 2 and _int_outside_int32(c[1]),
+    ),
+]
+
+
+def known_gap(c: tuple[Any, ...]) -> bool:
+    return any(pred(c) for _, pred in KNOWN_GAPS)
 
 
 def sequences(
     groups: list[st.SearchStrategy[tuple[Any, ...]]], max_size: int = 15
 ) -> st.SearchStrategy[list[tuple[Any, ...]]]:
-    return st.lists(mutated(st.one_of(groups)), min_size=1, max_size=max_size)
+    body = st.lists(mutated(st.one_of(groups)), min_size=1, max_size=max_size)
+    return st.tuples(seed(), body).map(lambda t: t[0] + [c for c in t[1] if not known_gap(c)])
 
 
 SEEDS = [cmd("SET", key, value), flat(name("MSET"), pairs())]  # keep keys around

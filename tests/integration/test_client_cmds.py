@@ -3,13 +3,13 @@ replies, errors and the CLIENT LIST line format compared against a real redis-se
 
 from __future__ import annotations
 
+import re
 import socket
 import time
 from collections.abc import Callable
 
 import pytest
 import redis
-
 from tests.support.servers import PikaServer
 
 
@@ -291,11 +291,13 @@ def test_reply_skip(r: redis.Redis, rr: redis.Redis) -> None:
 def test_setinfo(r: redis.Redis) -> None:
     assert r.execute_command("CLIENT", "SETINFO", "LIB-NAME", "mylib")
     assert r.execute_command("CLIENT", "SETINFO", "lib-ver", "1.2.3")
-    with pytest.raises(redis.ResponseError, match="^Unrecognized option 'foo'$"):
+    with pytest.raises(redis.ResponseError, match=r"^Unrecognized option 'foo'$"):
         r.execute_command("CLIENT", "SETINFO", "foo", "x")
-    with pytest.raises(redis.ResponseError, match="^LIB-NAME cannot contain spaces"):
+    with pytest.raises(redis.ResponseError, match=r"^LIB-NAME cannot contain spaces"):
         r.execute_command("CLIENT", "SETINFO", "LIB-NAME", "a b")
-    with pytest.raises(redis.ResponseError, match="wrong number of arguments for 'client|setinfo'"):
+    with pytest.raises(
+        redis.ResponseError, match=re.escape("wrong number of arguments for 'client|setinfo'")
+    ):
         r.execute_command("CLIENT", "SETINFO", "LIB-NAME")
 
 

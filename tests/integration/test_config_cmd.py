@@ -10,7 +10,6 @@ from pathlib import Path
 
 import pytest
 import redis
-
 from tests.support.servers import PikaServer
 
 # Settings both servers have, with the same defaults (rr runs with save "" / appendonly no).
@@ -118,7 +117,9 @@ def test_requirepass_applies_to_new_connections(make_server: Callable[..., PikaS
     assert srv.client().ping()
 
 
-def test_proto_max_bulk_len_applies_to_open_connections(make_server: Callable[..., PikaServer]) -> None:
+def test_proto_max_bulk_len_applies_to_open_connections(
+    make_server: Callable[..., PikaServer],
+) -> None:
     srv = make_server()
     with socket.create_connection(("127.0.0.1", srv.port), timeout=5) as s:
         s.sendall(b"PING\r\n")

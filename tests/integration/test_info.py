@@ -10,7 +10,6 @@ from typing import Any
 
 import pytest
 import redis
-
 from tests.differential.harness import Pair
 from tests.support.servers import PikaServer
 
@@ -36,7 +35,9 @@ def titles(text: str) -> list[str]:
 
 
 def fields(text: str) -> list[str]:
-    return [line.split(":", 1)[0] for line in text.split("\r\n") if line and not line.startswith("#")]
+    return [
+        line.split(":", 1)[0] for line in text.split("\r\n") if line and not line.startswith("#")
+    ]
 
 
 @pytest.mark.parametrize(
@@ -58,7 +59,9 @@ def test_wire_format(r: redis.Redis) -> None:
     blocks = text.split("\r\n\r\n")
     assert [b.split("\r\n", 1)[0] for b in blocks] == [f"# {t}" for t in titles(text)]
     for line in text.split("\r\n"):
-        assert line == "" or line.startswith("# ") or re.fullmatch(r"[A-Za-z0-9_|-]+:[^\r\n]*", line), line
+        assert (
+            line == "" or line.startswith("# ") or re.fullmatch(r"[A-Za-z0-9_|-]+:[^\r\n]*", line)
+        ), line
     assert raw_info(r, "foo") == ""
     assert raw_info(r, "modules") == "# Modules\r\n"
 
@@ -132,10 +135,14 @@ def test_keyspace_exact(r: redis.Redis, rr: redis.Redis) -> None:
     for db in (ours, theirs):
         for v in db.values():
             v["avg_ttl"] = 0
-    assert ours == theirs == {
-        "db0": {"keys": 11, "expires": 1, "avg_ttl": 0},
-        "db3": {"keys": 1, "expires": 1, "avg_ttl": 0},
-    }
+    assert (
+        ours
+        == theirs
+        == {
+            "db0": {"keys": 11, "expires": 1, "avg_ttl": 0},
+            "db3": {"keys": 1, "expires": 1, "avg_ttl": 0},
+        }
+    )
     assert raw_info(r, "keyspace").split("\r\n")[1] == "db0:keys=11,expires=1,avg_ttl=0"
 
 
@@ -146,7 +153,9 @@ def _stats_without_time(c: redis.Redis, section: str) -> dict[str, Any]:
     return out
 
 
-def test_commandstats_and_errorstats_like_redis(make_server: Callable[..., PikaServer], rr: redis.Redis) -> None:
+def test_commandstats_and_errorstats_like_redis(
+    make_server: Callable[..., PikaServer], rr: redis.Redis
+) -> None:
     srv = make_server()
     r = srv.client(protocol=2)
     rr = redis.Redis(port=rr.connection_pool.connection_kwargs["port"], protocol=2)

@@ -8,19 +8,33 @@ from typing import Any
 
 import pytest
 import redis
-
 from tests.differential.harness import Pair
 
 # Commands whose metadata is declared as in Redis 7.0 (subcommands compared as a set:
 # Redis lists them in hash order).
 SAME_INFO = [
-    "dbsize", "flushdb", "flushall", "swapdb", "time", "lastsave", "info", "shutdown", "debug",
-    "config", "object", "get",
+    "dbsize",
+    "flushdb",
+    "flushall",
+    "swapdb",
+    "time",
+    "lastsave",
+    "info",
+    "shutdown",
+    "debug",
+    "config",
+    "object",
+    "get",
 ]
 # CLIENT subcommands not implemented yet (tracking, pause, unblock).
 MISSING_CLIENT = {
-    b"client|caching", b"client|getredir", b"client|pause", b"client|unpause",
-    b"client|tracking", b"client|trackinginfo", b"client|unblock",
+    b"client|caching",
+    b"client|getredir",
+    b"client|pause",
+    b"client|unpause",
+    b"client|tracking",
+    b"client|trackinginfo",
+    b"client|unblock",
 }
 SAME_SUBCOMMAND_INFO = [
     "config|get", "config|set", "config|help", "config|rewrite", "config|resetstat",

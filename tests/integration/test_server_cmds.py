@@ -10,7 +10,6 @@ from collections.abc import Callable
 
 import pytest
 import redis
-
 from tests.support.servers import PikaServer
 
 

@@ -28,7 +28,13 @@ _ADMIN = "admin noscript loading stale"
 _PLAIN = "noscript loading stale"
 
 # getClientTypeByName
-_TYPES = {b"normal": "normal", b"slave": "replica", b"replica": "replica", b"pubsub": "pubsub", b"master": "master"}
+_TYPES = {
+    b"normal": "normal",
+    b"slave": "replica",
+    b"replica": "replica",
+    b"pubsub": "pubsub",
+    b"master": "master",
+}
 
 
 def _count(c: ClientState, attr: str) -> int:
@@ -78,15 +84,38 @@ def client_info_line(c: ClientState, current: ClientState | None = None, cmd: st
     )
 
 
-container("client", -2, group=G, summary="A container for client connection commands", since="2.4.0")
+container(
+    "client", -2, group=G, summary="A container for client connection commands", since="2.4.0"
+)
 
 
-@command("id", 2, _PLAIN, acl="connection", group=G, parent=P, summary="Returns the client ID for the current connection", since="5.0.0", complexity="O(1)")
+@command(
+    "id",
+    2,
+    _PLAIN,
+    acl="connection",
+    group=G,
+    parent=P,
+    summary="Returns the client ID for the current connection",
+    since="5.0.0",
+    complexity="O(1)",
+)
 def client_id(c: ClientState, args: list[bytes]) -> bytes:
     return integer(c.id)
 
 
-@command("info", 2, _PLAIN, acl="connection", group=G, parent=P, summary="Returns information about the current client connection.", since="6.2.0", complexity="O(1)", tips="nondeterministic_output")
+@command(
+    "info",
+    2,
+    _PLAIN,
+    acl="connection",
+    group=G,
+    parent=P,
+    summary="Returns information about the current client connection.",
+    since="6.2.0",
+    complexity="O(1)",
+    tips="nondeterministic_output",
+)
 def client_info(c: ClientState, args: list[bytes]) -> bytes:
     return c.enc.verbatim((client_info_line(c, c, "client|info") + "\n").encode())
 
@@ -98,7 +127,19 @@ def _client_type(raw: bytes) -> str:
     return kind
 
 
-@command("list", -2, _ADMIN, acl="connection", group=G, parent=P, summary="Get the list of client connections", since="2.4.0", complexity="O(N) where N is the number of client connections", args="[TYPE NORMAL|MASTER|REPLICA|PUBSUB] [ID client-id [client-id ...]]", tips="nondeterministic_output")
+@command(
+    "list",
+    -2,
+    _ADMIN,
+    acl="connection",
+    group=G,
+    parent=P,
+    summary="Get the list of client connections",
+    since="2.4.0",
+    complexity="O(N) where N is the number of client connections",
+    args="[TYPE NORMAL|MASTER|REPLICA|PUBSUB] [ID client-id [client-id ...]]",
+    tips="nondeterministic_output",
+)
 def client_list(c: ClientState, args: list[bytes]) -> bytes:
     clients = c.server.clients
     if len(args) == 2:
@@ -129,19 +170,51 @@ def validate_name(name: bytes, message: str = errors.CLIENT_NAME_INVALID) -> Non
         raise CommandError(message)
 
 
-@command("setname", 3, _PLAIN, acl="connection", group=G, parent=P, summary="Set the current connection name", since="2.6.9", complexity="O(1)", args="connection-name")
+@command(
+    "setname",
+    3,
+    _PLAIN,
+    acl="connection",
+    group=G,
+    parent=P,
+    summary="Set the current connection name",
+    since="2.6.9",
+    complexity="O(1)",
+    args="connection-name",
+)
 def client_setname(c: ClientState, args: list[bytes]) -> bytes:
     validate_name(args[2])
     c.name = args[2]
     return OK
 
 
-@command("getname", 2, _PLAIN, acl="connection", group=G, parent=P, summary="Get the current connection name", since="2.6.9", complexity="O(1)")
+@command(
+    "getname",
+    2,
+    _PLAIN,
+    acl="connection",
+    group=G,
+    parent=P,
+    summary="Get the current connection name",
+    since="2.6.9",
+    complexity="O(1)",
+)
 def client_getname(c: ClientState, args: list[bytes]) -> bytes:
     return bulk(c.name) if c.name else c.enc.null
 
 
-@command("kill", -3, _ADMIN, acl="connection", group=G, parent=P, summary="Kill the connection of a client", since="2.4.0", complexity="O(N) where N is the number of client connections", args="ip:port|[ID client-id] [TYPE NORMAL|MASTER|SLAVE|REPLICA|PUBSUB] [USER username] [ADDR ip:port] [LADDR ip:port] [SKIPME yes/no]")
+@command(
+    "kill",
+    -3,
+    _ADMIN,
+    acl="connection",
+    group=G,
+    parent=P,
+    summary="Kill the connection of a client",
+    since="2.4.0",
+    complexity="O(N) where N is the number of client connections",
+    args="ip:port|[ID client-id] [TYPE NORMAL|MASTER|SLAVE|REPLICA|PUBSUB] [USER username] [ADDR ip:port] [LADDR ip:port] [SKIPME yes/no]",
+)
 def client_kill(c: ClientState, args: list[bytes]) -> bytes:
     addr = laddr = kind = user = None
     cid = 0
@@ -210,7 +283,18 @@ def client_kill(c: ClientState, args: list[bytes]) -> bytes:
     return integer(killed)
 
 
-@command("no-evict", 3, _ADMIN, acl="connection", group=G, parent=P, summary="Set client eviction mode for the current connection", since="7.0.0", complexity="O(1)", args="ON|OFF")
+@command(
+    "no-evict",
+    3,
+    _ADMIN,
+    acl="connection",
+    group=G,
+    parent=P,
+    summary="Set client eviction mode for the current connection",
+    since="7.0.0",
+    complexity="O(1)",
+    args="ON|OFF",
+)
 def client_no_evict(c: ClientState, args: list[bytes]) -> bytes:
     mode = args[2].lower()
     if mode == b"on":
@@ -222,7 +306,18 @@ def client_no_evict(c: ClientState, args: list[bytes]) -> bytes:
     return OK
 
 
-@command("reply", 3, _PLAIN, acl="connection", group=G, parent=P, summary="Instruct the server whether to reply to commands", since="3.2.0", complexity="O(1)", args="ON|OFF|SKIP")
+@command(
+    "reply",
+    3,
+    _PLAIN,
+    acl="connection",
+    group=G,
+    parent=P,
+    summary="Instruct the server whether to reply to commands",
+    since="3.2.0",
+    complexity="O(1)",
+    args="ON|OFF|SKIP",
+)
 def client_reply(c: ClientState, args: list[bytes]) -> bytes:
     mode = args[2].lower()
     if mode == b"on":
@@ -238,7 +333,18 @@ def client_reply(c: ClientState, args: list[bytes]) -> bytes:
     return b""
 
 
-@command("setinfo", 4, _PLAIN, acl="connection", group=G, parent=P, summary="Set client or connection specific info", since="7.2.0", complexity="O(1)", args="LIB-NAME libname|LIB-VER libver")
+@command(
+    "setinfo",
+    4,
+    _PLAIN,
+    acl="connection",
+    group=G,
+    parent=P,
+    summary="Set client or connection specific info",
+    since="7.2.0",
+    complexity="O(1)",
+    args="LIB-NAME libname|LIB-VER libver",
+)
 def client_setinfo(c: ClientState, args: list[bytes]) -> bytes:
     attr = args[2].lower()
     shown = args[2].decode("utf-8", "replace")
@@ -301,6 +407,16 @@ _HELP = [
 ]
 
 
-@command("help", 2, "loading stale", acl="connection", group=G, parent=P, summary="Show helpful text about the different subcommands", since="5.0.0", complexity="O(1)")
+@command(
+    "help",
+    2,
+    "loading stale",
+    acl="connection",
+    group=G,
+    parent=P,
+    summary="Show helpful text about the different subcommands",
+    since="5.0.0",
+    complexity="O(1)",
+)
 def client_help(c: ClientState, args: list[bytes]) -> bytes:
     return help_reply(args[0], _HELP)

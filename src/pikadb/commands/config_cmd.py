@@ -59,16 +59,43 @@ def _text(raw: bytes) -> str:
     return raw.decode("utf-8", "surrogateescape")
 
 
-container("config", -2, group=G, summary="A container for server configuration commands", since="2.0.0")
+container(
+    "config", -2, group=G, summary="A container for server configuration commands", since="2.0.0"
+)
 
 
-@command("get", -3, _FLAGS, group=G, parent=P, summary="Get the values of configuration parameters", since="2.0.0", complexity="O(N) when N is the number of configuration parameters provided", args="parameter [parameter ...]", history=(("7.0.0", "Added the ability to pass multiple pattern parameters in one call"),))
+@command(
+    "get",
+    -3,
+    _FLAGS,
+    group=G,
+    parent=P,
+    summary="Get the values of configuration parameters",
+    since="2.0.0",
+    complexity="O(N) when N is the number of configuration parameters provided",
+    args="parameter [parameter ...]",
+    history=(("7.0.0", "Added the ability to pass multiple pattern parameters in one call"),),
+)
 def config_get(c: ClientState, args: list[bytes]) -> bytes:
     found = c.server.config.get(*[_text(a) for a in args[2:]])
-    return c.enc.map([(bulk(k.encode()), bulk(v.encode("utf-8", "surrogateescape"))) for k, v in found])
+    return c.enc.map(
+        [(bulk(k.encode()), bulk(v.encode("utf-8", "surrogateescape"))) for k, v in found]
+    )
 
 
-@command("set", -4, _FLAGS, group=G, parent=P, summary="Set configuration parameters to the given values", since="2.0.0", complexity="O(N) when N is the number of configuration parameters provided", args="parameter value [parameter value ...]", tips="request_policy:all_nodes response_policy:all_succeeded", history=(("7.0.0", "Added the ability to set multiple parameters in one call."),))
+@command(
+    "set",
+    -4,
+    _FLAGS,
+    group=G,
+    parent=P,
+    summary="Set configuration parameters to the given values",
+    since="2.0.0",
+    complexity="O(N) when N is the number of configuration parameters provided",
+    args="parameter value [parameter value ...]",
+    tips="request_policy:all_nodes response_policy:all_succeeded",
+    history=(("7.0.0", "Added the ability to set multiple parameters in one call."),),
+)
 def config_set(c: ClientState, args: list[bytes]) -> bytes:
     if len(args) % 2:
         raise CommandError(errors.SYNTAX)
@@ -90,13 +117,31 @@ def reset_stats(server: ServerState) -> None:
         cmd.reset_stats()
 
 
-@command("resetstat", 2, _FLAGS, group=G, parent=P, summary="Reset the stats returned by INFO", since="2.0.0", complexity="O(1)")
+@command(
+    "resetstat",
+    2,
+    _FLAGS,
+    group=G,
+    parent=P,
+    summary="Reset the stats returned by INFO",
+    since="2.0.0",
+    complexity="O(1)",
+)
 def config_resetstat(c: ClientState, args: list[bytes]) -> bytes:
     reset_stats(c.server)
     return OK
 
 
-@command("rewrite", 2, _FLAGS, group=G, parent=P, summary="Rewrite the configuration file with the in memory configuration", since="2.8.0", complexity="O(1)")
+@command(
+    "rewrite",
+    2,
+    _FLAGS,
+    group=G,
+    parent=P,
+    summary="Rewrite the configuration file with the in memory configuration",
+    since="2.8.0",
+    complexity="O(1)",
+)
 def config_rewrite(c: ClientState, args: list[bytes]) -> bytes:
     c.server.config.rewrite()
     return OK
@@ -114,6 +159,15 @@ _HELP = [
 ]
 
 
-@command("help", 2, "loading stale", group=G, parent=P, summary="Show helpful text about the different subcommands", since="5.0.0", complexity="O(1)")
+@command(
+    "help",
+    2,
+    "loading stale",
+    group=G,
+    parent=P,
+    summary="Show helpful text about the different subcommands",
+    since="5.0.0",
+    complexity="O(1)",
+)
 def config_help(c: ClientState, args: list[bytes]) -> bytes:
     return help_reply(args[0], _HELP)

@@ -123,8 +123,10 @@ def object_digest(db: Database, mkey: bytes, raw: bytes, digest: bytearray) -> N
         mix_digest(digest, raw[L.HDR_SIZE :])
     else:
         fn = _VALUE_DIGESTERS.get(t)
-        if fn is not None:
-            fn(db, mkey, raw, digest)
+        if fn is None:  # a wrong digest would be worse than none
+            name = L.TYPE_NAMES.get(t, b"unknown").decode()
+            raise CommandError(errors.DIGEST_UNSUPPORTED.format(name))
+        fn(db, mkey, raw, digest)
     if L.expire_of(raw):
         xor_digest(digest, _EXPIRE_MARK)
 
@@ -169,16 +171,21 @@ def _debug_object(c: ClientState, key: bytes) -> bytes:
     )
 
 
+def _positive(raw: bytes) -> int:
+    """getPositiveLongFromObjectOrReply (one message for "not a number" and "negative")."""
+    n = parse_int(raw, _NOT_POSITIVE)
+    if n < 0:
+        raise CommandError(_NOT_POSITIVE)
+    return n
+
+
+_NOT_POSITIVE = "ERR value is out of range, must be positive"
+
+
 def _populate(c: ClientState, args: list[bytes]) -> bytes:
-    count = parse_int(args[2])
-    if count < 0:
-        raise CommandError("ERR value is out of range, must be positive")
+    count = _positive(args[2])
     prefix = args[3] if len(args) > 3 else b"key"
-    size = 0
-    if len(args) > 4:
-        size = parse_int(args[4])
-        if size < 0:
-            raise CommandError("ERR value is out of range, must be positive")
+    size = _positive(args[4]) if len(args) > 4 else 0
     db = c.db
     for j in range(count):
         key = b"%s:%d" % (prefix, j)
@@ -298,7 +305,14 @@ def _strtod(raw: bytes) -> float:
     return 0.0
 
 
-@command("debug", -2, "admin noscript loading stale", group=G, summary="A container for debugging commands", complexity="Depends on subcommand.")
+@command(
+    "debug",
+    -2,
+    "admin noscript loading stale",
+    group=G,
+    summary="A container for debugging commands",
+    complexity="Depends on subcommand.",
+)
 def debug(c: ClientState, args: list[bytes]) -> bytes:
     if not _allowed(c):
         raise CommandError(errors.DEBUG_DISABLED)

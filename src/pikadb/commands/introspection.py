@@ -190,7 +190,9 @@ def _key_spec_reply(enc: Encoder, spec: KeySpec) -> bytes:
         pairs.append(("notes", bulk(spec.notes.encode())))
     pairs.append(("flags", _set_of_status(enc, key_flag_list(spec.flags))))
     if spec.index > 0:
-        begin = _map(enc, [("type", bulk(b"index")), ("spec", _map(enc, [("index", integer(spec.index))]))])
+        begin = _map(
+            enc, [("type", bulk(b"index")), ("spec", _map(enc, [("index", integer(spec.index))]))]
+        )
     elif spec.keyword:
         begin = _map(
             enc,
@@ -198,7 +200,13 @@ def _key_spec_reply(enc: Encoder, spec: KeySpec) -> bytes:
                 ("type", bulk(b"keyword")),
                 (
                     "spec",
-                    _map(enc, [("keyword", bulk(spec.keyword.encode())), ("startfrom", integer(spec.startfrom))]),
+                    _map(
+                        enc,
+                        [
+                            ("keyword", bulk(spec.keyword.encode())),
+                            ("startfrom", integer(spec.startfrom)),
+                        ],
+                    ),
                 ),
             ],
         )
@@ -270,9 +278,38 @@ def info_reply(cmd: Command | None, enc: Encoder) -> bytes:
 # --- COMMAND DOCS: arguments parsed from the syntax string -------------------------------
 _TOKEN_RE = re.compile(r"\.\.\.|[\[\]()|]|[^\s\[\]()|]+")
 _INTEGER_NAMES = frozenset(
-    ["count", "index", "start", "end", "stop", "offset", "numkeys", "db", "port", "seconds", "milliseconds", "decrement", "ttl", "limit", "len", "length", "numreplicas", "maxlen", "client-id", "index1", "index2", "pos", "numfields", "numkeys", "destination-db", "timeout-ms"]
+    [
+        "count",
+        "index",
+        "start",
+        "end",
+        "stop",
+        "offset",
+        "numkeys",
+        "db",
+        "port",
+        "seconds",
+        "milliseconds",
+        "decrement",
+        "ttl",
+        "limit",
+        "len",
+        "length",
+        "numreplicas",
+        "maxlen",
+        "client-id",
+        "index1",
+        "index2",
+        "pos",
+        "numfields",
+        "numkeys",
+        "destination-db",
+        "timeout-ms",
+    ]
 )
-_DOUBLE_NAMES = frozenset(["score", "min", "max", "longitude", "latitude", "radius", "width", "height"])
+_DOUBLE_NAMES = frozenset(
+    ["score", "min", "max", "longitude", "latitude", "radius", "width", "height"]
+)
 _KEY_NAMES = frozenset(["key", "source", "destination", "destkey", "newkey", "srckey", "dstkey"])
 
 
@@ -303,7 +340,12 @@ def _reduce(seq: list[dict[str, Any]]) -> dict[str, Any]:
         node = dict(seq[1])
         node["token"] = seq[0]["token"]
         return node
-    return {"name": "_".join(n["name"] for n in seq), "type": "block", "flags": [], "arguments": seq}
+    return {
+        "name": "_".join(n["name"] for n in seq),
+        "type": "block",
+        "flags": [],
+        "arguments": seq,
+    }
 
 
 class _Parser:
@@ -350,7 +392,12 @@ class _Parser:
         if len(alts) == 1:
             return _reduce(alts[0])
         nodes = [_reduce(a) for a in alts]
-        return {"name": "_".join(n["name"] for n in nodes), "type": "oneof", "flags": [], "arguments": nodes}
+        return {
+            "name": "_".join(n["name"] for n in nodes),
+            "type": "oneof",
+            "flags": [],
+            "arguments": nodes,
+        }
 
     @staticmethod
     def _repetition(items: list[dict[str, Any]], alts: list[list[dict[str, Any]]]) -> bool:
@@ -365,7 +412,12 @@ class _Parser:
             if "multiple" not in items[-1]["flags"]:
                 items[-1]["flags"].append("multiple")
         else:
-            block = {"name": "_".join(names), "type": "block", "flags": ["multiple"], "arguments": items[-n:]}
+            block = {
+                "name": "_".join(names),
+                "type": "block",
+                "flags": ["multiple"],
+                "arguments": items[-n:],
+            }
             del items[-n:]
             items.append(block)
         return True
@@ -388,7 +440,10 @@ def _assign_key_specs(args: list[dict[str, Any]], nspecs: int, counter: list[int
 
 
 def _arg_reply(enc: Encoder, a: dict[str, Any]) -> bytes:
-    pairs: list[tuple[str, bytes]] = [("name", bulk(a["name"].encode())), ("type", bulk(a["type"].encode()))]
+    pairs: list[tuple[str, bytes]] = [
+        ("name", bulk(a["name"].encode())),
+        ("type", bulk(a["type"].encode())),
+    ]
     if a["type"] == "key":
         pairs.append(("key_spec_index", integer(a.get("key_spec_index", 0))))
     if "token" in a:
@@ -410,7 +465,10 @@ def docs_reply(cmd: Command, enc: Encoder) -> bytes:
         pairs.append(("complexity", bulk(cmd.complexity.encode())))
     if cmd.history:
         pairs.append(
-            ("history", _set_of(enc, [array([bulk(v.encode()), bulk(t.encode())]) for v, t in cmd.history]))
+            (
+                "history",
+                _set_of(enc, [array([bulk(v.encode()), bulk(t.encode())]) for v, t in cmd.history]),
+            )
         )
     args = parse_arguments(" ".join(cmd.arguments))
     if args:
@@ -420,7 +478,9 @@ def docs_reply(cmd: Command, enc: Encoder) -> bytes:
         pairs.append(
             (
                 "subcommands",
-                enc.map([(bulk(s.name.encode()), docs_reply(s, enc)) for s in cmd.subcommands.values()]),
+                enc.map(
+                    [(bulk(s.name.encode()), docs_reply(s, enc)) for s in cmd.subcommands.values()]
+                ),
             )
         )
     return _map(enc, pairs)
@@ -522,7 +582,17 @@ def has_keys(cmd: Command) -> bool:
 
 
 # --- the commands ------------------------------------------------------------------------
-@command("command", -1, "loading stale", acl="connection", group=G, summary="Get array of Redis command details", since="2.8.13", complexity="O(N) where N is the total number of Redis commands", tips="nondeterministic_output_order")
+@command(
+    "command",
+    -1,
+    "loading stale",
+    acl="connection",
+    group=G,
+    summary="Get array of Redis command details",
+    since="2.8.13",
+    complexity="O(N) where N is the total number of Redis commands",
+    tips="nondeterministic_output_order",
+)
 def command_(c: ClientState, args: list[bytes]) -> bytes:
     if len(args) > 1:  # COMMAND <sub> is dispatched to the subcommands
         raise CommandError(errors.unknown_subcommand(args[1].decode("utf-8", "replace"), "command"))
@@ -532,19 +602,54 @@ def command_(c: ClientState, args: list[bytes]) -> bytes:
 P = "command"
 
 
-@command("count", 2, "loading stale", acl="connection", group=G, parent=P, summary="Get total number of Redis commands", since="2.8.13", complexity="O(1)")
+@command(
+    "count",
+    2,
+    "loading stale",
+    acl="connection",
+    group=G,
+    parent=P,
+    summary="Get total number of Redis commands",
+    since="2.8.13",
+    complexity="O(1)",
+)
 def command_count(c: ClientState, args: list[bytes]) -> bytes:
     return integer(len(COMMANDS))
 
 
-@command("info", -2, "loading stale", acl="connection", group=G, parent=P, summary="Get array of specific Redis command details, or all when no argument is given.", since="2.8.13", complexity="O(N) where N is the number of commands to look up", args="[command-name [command-name ...]]", tips="nondeterministic_output_order", history=(("7.0.0", "Allowed to be called with no argument to get info on all commands."),))
+@command(
+    "info",
+    -2,
+    "loading stale",
+    acl="connection",
+    group=G,
+    parent=P,
+    summary="Get array of specific Redis command details, or all when no argument is given.",
+    since="2.8.13",
+    complexity="O(N) where N is the number of commands to look up",
+    args="[command-name [command-name ...]]",
+    tips="nondeterministic_output_order",
+    history=(("7.0.0", "Allowed to be called with no argument to get info on all commands."),),
+)
 def command_info(c: ClientState, args: list[bytes]) -> bytes:
     if len(args) == 2:
         return array([info_reply(cmd, c.enc) for cmd in COMMANDS.values()])
     return array([info_reply(lookup_by_name(name), c.enc) for name in args[2:]])
 
 
-@command("docs", -2, "loading stale", acl="connection", group=G, parent=P, summary="Get array of specific Redis command documentation", since="7.0.0", complexity="O(N) where N is the number of commands to look up", args="[command-name [command-name ...]]", tips="nondeterministic_output_order")
+@command(
+    "docs",
+    -2,
+    "loading stale",
+    acl="connection",
+    group=G,
+    parent=P,
+    summary="Get array of specific Redis command documentation",
+    since="7.0.0",
+    complexity="O(N) where N is the number of commands to look up",
+    args="[command-name [command-name ...]]",
+    tips="nondeterministic_output_order",
+)
 def command_docs(c: ClientState, args: list[bytes]) -> bytes:
     if len(args) == 2:
         found = list(COMMANDS.values())
@@ -553,7 +658,19 @@ def command_docs(c: ClientState, args: list[bytes]) -> bytes:
     return c.enc.map([(bulk(cmd.name.encode()), docs_reply(cmd, c.enc)) for cmd in found])
 
 
-@command("list", -2, "loading stale", acl="connection", group=G, parent=P, summary="Get an array of Redis command names", since="7.0.0", complexity="O(N) where N is the total number of Redis commands", args="[FILTERBY MODULE module-name|ACLCAT category|PATTERN pattern]", tips="nondeterministic_output_order")
+@command(
+    "list",
+    -2,
+    "loading stale",
+    acl="connection",
+    group=G,
+    parent=P,
+    summary="Get an array of Redis command names",
+    since="7.0.0",
+    complexity="O(N) where N is the total number of Redis commands",
+    args="[FILTERBY MODULE module-name|ACLCAT category|PATTERN pattern]",
+    tips="nondeterministic_output_order",
+)
 def command_list(c: ClientState, args: list[bytes]) -> bytes:
     cmds = all_commands()
     if len(args) == 2:
@@ -592,12 +709,34 @@ def _getkeys(c: ClientState, args: list[bytes]) -> list[tuple[bytes, list[str]]]
     return [(argv[pos], flags) for pos, flags in found]
 
 
-@command("getkeys", -4, "loading stale", acl="connection", group=G, parent=P, summary="Extract keys given a full Redis command", since="2.8.13", complexity="O(N) where N is the number of arguments to the command", args="command [arg [arg ...]]")
+@command(
+    "getkeys",
+    -4,
+    "loading stale",
+    acl="connection",
+    group=G,
+    parent=P,
+    summary="Extract keys given a full Redis command",
+    since="2.8.13",
+    complexity="O(N) where N is the number of arguments to the command",
+    args="command [arg [arg ...]]",
+)
 def command_getkeys(c: ClientState, args: list[bytes]) -> bytes:
     return array([bulk(k) for k, _ in _getkeys(c, args)])
 
 
-@command("getkeysandflags", -4, "loading stale", acl="connection", group=G, parent=P, summary="Extract keys and access flags given a full Redis command", since="7.0.0", complexity="O(N) where N is the number of arguments to the command", args="command [arg [arg ...]]")
+@command(
+    "getkeysandflags",
+    -4,
+    "loading stale",
+    acl="connection",
+    group=G,
+    parent=P,
+    summary="Extract keys and access flags given a full Redis command",
+    since="7.0.0",
+    complexity="O(N) where N is the number of arguments to the command",
+    args="command [arg [arg ...]]",
+)
 def command_getkeysandflags(c: ClientState, args: list[bytes]) -> bytes:
     enc = c.enc
     return array([array([bulk(k), _set_of_status(enc, flags)]) for k, flags in _getkeys(c, args)])
@@ -625,6 +764,16 @@ _COMMAND_HELP = [
 ]
 
 
-@command("help", 2, "loading stale", acl="connection", group=G, parent=P, summary="Show helpful text about the different subcommands", since="5.0.0", complexity="O(1)")
+@command(
+    "help",
+    2,
+    "loading stale",
+    acl="connection",
+    group=G,
+    parent=P,
+    summary="Show helpful text about the different subcommands",
+    since="5.0.0",
+    complexity="O(1)",
+)
 def command_help(c: ClientState, args: list[bytes]) -> bytes:
     return help_reply(args[0], _COMMAND_HELP)

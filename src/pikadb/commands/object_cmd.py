@@ -90,10 +90,26 @@ def _lfu_policy(c: ClientState) -> bool:
     return "lfu" in str(c.server.settings.server.maxmemory_policy)
 
 
-container("object", -2, group=G, summary="A container for object introspection commands", since="2.2.3")
+container(
+    "object", -2, group=G, summary="A container for object introspection commands", since="2.2.3"
+)
 
 
-@command("encoding", 3, "readonly", keys=(2, 2, 1), acl="keyspace", group=G, parent=P, summary="Inspect the internal encoding of a Redis object", since="2.2.3", complexity="O(1)", args="key", tips="nondeterministic_output", key_flags="RO")
+@command(
+    "encoding",
+    3,
+    "readonly",
+    keys=(2, 2, 1),
+    acl="keyspace",
+    group=G,
+    parent=P,
+    summary="Inspect the internal encoding of a Redis object",
+    since="2.2.3",
+    complexity="O(1)",
+    args="key",
+    tips="nondeterministic_output",
+    key_flags="RO",
+)
 def object_encoding(c: ClientState, args: list[bytes]) -> bytes:
     mkey, raw = c.db.lookup(args[2])
     if raw is None:
@@ -101,7 +117,21 @@ def object_encoding(c: ClientState, args: list[bytes]) -> bytes:
     return bulk(encoding_of(c.db, mkey, raw))
 
 
-@command("freq", 3, "readonly", keys=(2, 2, 1), acl="keyspace", group=G, parent=P, summary="Get the logarithmic access frequency counter of a Redis object", since="4.0.0", complexity="O(1)", args="key", tips="nondeterministic_output", key_flags="RO")
+@command(
+    "freq",
+    3,
+    "readonly",
+    keys=(2, 2, 1),
+    acl="keyspace",
+    group=G,
+    parent=P,
+    summary="Get the logarithmic access frequency counter of a Redis object",
+    since="4.0.0",
+    complexity="O(1)",
+    args="key",
+    tips="nondeterministic_output",
+    key_flags="RO",
+)
 def object_freq(c: ClientState, args: list[bytes]) -> bytes:
     raw = c.db.lookup(args[2])[1]
     if raw is None:
@@ -111,7 +141,21 @@ def object_freq(c: ClientState, args: list[bytes]) -> bytes:
     return integer(0)  # access frequency is not tracked on disk
 
 
-@command("idletime", 3, "readonly", keys=(2, 2, 1), acl="keyspace", group=G, parent=P, summary="Get the time since a Redis object was last accessed", since="2.2.3", complexity="O(1)", args="key", tips="nondeterministic_output", key_flags="RO")
+@command(
+    "idletime",
+    3,
+    "readonly",
+    keys=(2, 2, 1),
+    acl="keyspace",
+    group=G,
+    parent=P,
+    summary="Get the time since a Redis object was last accessed",
+    since="2.2.3",
+    complexity="O(1)",
+    args="key",
+    tips="nondeterministic_output",
+    key_flags="RO",
+)
 def object_idletime(c: ClientState, args: list[bytes]) -> bytes:
     raw = c.db.lookup(args[2])[1]
     if raw is None:
@@ -121,7 +165,21 @@ def object_idletime(c: ClientState, args: list[bytes]) -> bytes:
     return integer(0)  # access times are not tracked on disk
 
 
-@command("refcount", 3, "readonly", keys=(2, 2, 1), acl="keyspace", group=G, parent=P, summary="Get the number of references to the value of the key", since="2.2.3", complexity="O(1)", args="key", tips="nondeterministic_output", key_flags="RO")
+@command(
+    "refcount",
+    3,
+    "readonly",
+    keys=(2, 2, 1),
+    acl="keyspace",
+    group=G,
+    parent=P,
+    summary="Get the number of references to the value of the key",
+    since="2.2.3",
+    complexity="O(1)",
+    args="key",
+    tips="nondeterministic_output",
+    key_flags="RO",
+)
 def object_refcount(c: ClientState, args: list[bytes]) -> bytes:
     raw = c.db.lookup(args[2])[1]
     if raw is None:
@@ -145,6 +203,16 @@ _HELP = [
 ]
 
 
-@command("help", 2, "loading stale", acl="keyspace", group=G, parent=P, summary="Show helpful text about the different subcommands", since="6.2.0", complexity="O(1)")
+@command(
+    "help",
+    2,
+    "loading stale",
+    acl="keyspace",
+    group=G,
+    parent=P,
+    summary="Show helpful text about the different subcommands",
+    since="6.2.0",
+    complexity="O(1)",
+)
 def object_help(c: ClientState, args: list[bytes]) -> bytes:
     return help_reply(args[0], _HELP)

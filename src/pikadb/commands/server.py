@@ -22,7 +22,16 @@ _FLUSH_HISTORY = (
 _ALL_SHARDS = "request_policy:all_shards response_policy:all_succeeded"
 
 
-@command("dbsize", 1, "readonly fast", acl="keyspace", group=G, summary="Return the number of keys in the selected database", complexity="O(1)", tips="request_policy:all_shards response_policy:agg_sum")
+@command(
+    "dbsize",
+    1,
+    "readonly fast",
+    acl="keyspace",
+    group=G,
+    summary="Return the number of keys in the selected database",
+    complexity="O(1)",
+    tips="request_policy:all_shards response_policy:agg_sum",
+)
 def dbsize(c: ClientState, args: list[bytes]) -> bytes:
     return integer(c.db.size())
 
@@ -36,7 +45,18 @@ def _check_flush_args(args: list[bytes]) -> None:
     raise CommandError(errors.SYNTAX)
 
 
-@command("flushdb", -1, "write", acl="keyspace dangerous", group=G, summary="Remove all keys from the current database", complexity="O(N) where N is the number of keys in the selected database", args="[ASYNC|SYNC]", tips=_ALL_SHARDS, history=_FLUSH_HISTORY)
+@command(
+    "flushdb",
+    -1,
+    "write",
+    acl="keyspace dangerous",
+    group=G,
+    summary="Remove all keys from the current database",
+    complexity="O(N) where N is the number of keys in the selected database",
+    args="[ASYNC|SYNC]",
+    tips=_ALL_SHARDS,
+    history=_FLUSH_HISTORY,
+)
 def flushdb(c: ClientState, args: list[bytes]) -> bytes:
     _check_flush_args(args)
     store = c.db.store
@@ -46,7 +66,18 @@ def flushdb(c: ClientState, args: list[bytes]) -> bytes:
     return OK
 
 
-@command("flushall", -1, "write", acl="keyspace dangerous", group=G, summary="Remove all keys from all databases", complexity="O(N) where N is the total number of keys in all databases", args="[ASYNC|SYNC]", tips=_ALL_SHARDS, history=_FLUSH_HISTORY)
+@command(
+    "flushall",
+    -1,
+    "write",
+    acl="keyspace dangerous",
+    group=G,
+    summary="Remove all keys from all databases",
+    complexity="O(N) where N is the total number of keys in all databases",
+    args="[ASYNC|SYNC]",
+    tips=_ALL_SHARDS,
+    history=_FLUSH_HISTORY,
+)
 def flushall(c: ClientState, args: list[bytes]) -> bytes:
     _check_flush_args(args)
     store = c.server.store
@@ -68,7 +99,17 @@ def _int_arg(raw: bytes, message: str) -> int:
     return v
 
 
-@command("swapdb", 3, "write fast", acl="keyspace dangerous", group=G, summary="Swaps two Redis databases", since="4.0.0", complexity="O(N) where N is the count of clients watching or blocking on keys from both databases.", args="index1 index2")
+@command(
+    "swapdb",
+    3,
+    "write fast",
+    acl="keyspace dangerous",
+    group=G,
+    summary="Swaps two Redis databases",
+    since="4.0.0",
+    complexity="O(N) where N is the count of clients watching or blocking on keys from both databases.",
+    args="index1 index2",
+)
 def swapdb(c: ClientState, args: list[bytes]) -> bytes:
     a = _int_arg(args[1], errors.INVALID_FIRST_DB)
     b = _int_arg(args[2], errors.INVALID_SECOND_DB)
@@ -81,7 +122,16 @@ def swapdb(c: ClientState, args: list[bytes]) -> bytes:
     return OK
 
 
-@command("time", 1, "loading stale fast", group=G, summary="Return the current server time", since="2.6.0", complexity="O(1)", tips="nondeterministic_output")
+@command(
+    "time",
+    1,
+    "loading stale fast",
+    group=G,
+    summary="Return the current server time",
+    since="2.6.0",
+    complexity="O(1)",
+    tips="nondeterministic_output",
+)
 def time_(c: ClientState, args: list[bytes]) -> bytes:
     us = time.time_ns() // 1000
     return c.enc.bulks([b"%d" % (us // 1_000_000), b"%d" % (us % 1_000_000)])
@@ -91,12 +141,30 @@ def _last_save(c: ClientState) -> int:
     return int(getattr(c.server, "last_save_time", 0) or c.server.start_time)
 
 
-@command("lastsave", 1, "loading stale fast", acl="admin dangerous", group=G, summary="Get the UNIX time stamp of the last successful save to disk", complexity="O(1)", tips="nondeterministic_output")
+@command(
+    "lastsave",
+    1,
+    "loading stale fast",
+    acl="admin dangerous",
+    group=G,
+    summary="Get the UNIX time stamp of the last successful save to disk",
+    complexity="O(1)",
+    tips="nondeterministic_output",
+)
 def lastsave(c: ClientState, args: list[bytes]) -> bytes:
     return integer(_last_save(c))
 
 
-@command("shutdown", -1, "admin noscript loading stale no_multi allow_busy", group=G, summary="Synchronously save the dataset to disk and then shut down the server", complexity="O(N) when saving, where N is the total number of keys in all databases when saving data, otherwise O(1)", args="[NOSAVE|SAVE] [NOW] [FORCE] [ABORT]", history=(("7.0.0", "Added the `NOW`, `FORCE` and `ABORT` modifiers."),))
+@command(
+    "shutdown",
+    -1,
+    "admin noscript loading stale no_multi allow_busy",
+    group=G,
+    summary="Synchronously save the dataset to disk and then shut down the server",
+    complexity="O(N) when saving, where N is the total number of keys in all databases when saving data, otherwise O(1)",
+    args="[NOSAVE|SAVE] [NOW] [FORCE] [ABORT]",
+    history=(("7.0.0", "Added the `NOW`, `FORCE` and `ABORT` modifiers."),),
+)
 def shutdown(c: ClientState, args: list[bytes]) -> bytes:
     opts: set[bytes] = set()
     for raw in args[1:]:
@@ -183,6 +251,17 @@ def info_text(c: ClientState, sections: list[bytes]) -> str:
     return info_report.render(source, wanted)
 
 
-@command("info", -1, "loading stale", acl="dangerous", group=G, summary="Get information and statistics about the server", complexity="O(1)", args="[section [section ...]]", tips="nondeterministic_output request_policy:all_shards response_policy:special", history=(("7.0.0", "Added support for taking multiple section arguments."),))
+@command(
+    "info",
+    -1,
+    "loading stale",
+    acl="dangerous",
+    group=G,
+    summary="Get information and statistics about the server",
+    complexity="O(1)",
+    args="[section [section ...]]",
+    tips="nondeterministic_output request_policy:all_shards response_policy:special",
+    history=(("7.0.0", "Added support for taking multiple section arguments."),),
+)
 def info(c: ClientState, args: list[bytes]) -> bytes:
     return c.enc.verbatim(info_text(c, args[1:]).encode())

@@ -77,7 +77,6 @@ def get(c: ClientState, args: list[bytes]) -> bytes:
 
 # Option bits of SET / GETEX (Redis's OBJ_SET_* / OBJ_* flags), plus Pika's VX.
 NX, XX, GET, KEEPTTL, EX, PX, EXAT, PXAT, PERSIST, VX = (1 << i for i in range(10))
-_EXPIRES = EX | PX | EXAT | PXAT
 _FOR_SET, _FOR_GETEX = 0, 1
 _SIMPLE = {b"NX": NX, b"XX": XX, b"GET": GET, b"KEEPTTL": KEEPTTL, b"PERSIST": PERSIST}
 _WITH_ARG = {b"EX": EX, b"PX": PX, b"EXAT": EXAT, b"PXAT": PXAT, b"VX": VX}

@@ -47,6 +47,11 @@ _QUERY_BUFFER_LIMIT = "client query buffer limit reached"
 _HDR_SIZE = [len(str(n)) + 3 for n in range(1024)]
 _ARG_SIZE = [len(str(n)) + 5 for n in range(1 << 16)]
 _BIG = len(_ARG_SIZE)
+# hiredis allocates the whole array when it reads "*<n>" (and freeing 2^31 slots takes
+# seconds): an incomplete frame announcing more args than this is parsed in Python, which
+# grows its list as args arrive. KNOWN GAP: a nested "*<huge>" array (a protocol error
+# anyway) still reaches hiredis; finding it would mean scanning every byte of every read.
+BIG_COUNT = 100_000
 
 _LL_RE = re.compile(rb"-?[1-9][0-9]{0,19}|0")
 
@@ -88,38 +93,52 @@ def _encoded_size(frames: list[list[bytes]], max_bulk: int) -> int:
     return size
 
 
+def _big_count_at(data: bytes, pos: int) -> bool:
+    """Whether the frame at ``pos`` announces more than BIG_COUNT args that ``data`` cannot
+    hold (so hiredis would allocate them up front for a frame that is not there)."""
+    cr = data.find(b"\r", pos + 1, pos + 24)
+    count = string2ll(data[pos + 1 : cr]) if cr != -1 else None
+    return count is None or (count > BIG_COUNT and len(data) - pos < 6 * count)
+
+
 class _Frame:
     """One multibulk frame walked incrementally under Redis's rules.
 
     :meth:`advance` consumes bytes from ``data[pos:]`` and returns the offset just past the
     frame's end, -1 when all of ``data`` was consumed and the frame is still incomplete, or
-    raises :class:`_Bad` with the protocol error. With ``collect`` the args are kept.
+    raises :class:`_Bad` with the protocol error. With ``collect`` the args are kept; a frame
+    that announces more than ``BIG_COUNT`` args starts collecting by itself (``args`` is no
+    longer None), as hiredis would allocate the whole array up front.
     """
 
-    __slots__ = ("args", "body", "line", "need", "size")
+    __slots__ = ("args", "body", "line", "line_len", "need", "pieces", "size")
 
     def __init__(self, collect: bool) -> None:
         self.need = -1  # args still to come; -1: the "*<n>" line is not parsed yet
         self.body = -1  # bytes left of the current bulk incl. its CRLF; -1: expect "$<len>"
-        self.line = b""  # an incomplete header line
+        self.line: list[bytes] = []  # pieces of an incomplete header line
+        self.line_len = 0
         self.size = 0  # bytes of the frame seen so far
         self.args: list[bytes] | None = [] if collect else None
+        self.pieces: list[bytes] = []  # pieces of the bulk being collected
 
     def advance(self, data: bytes, pos: int, max_bulk: int) -> int:
         n = len(data)
         start = pos
-        args = self.args
         while True:
             if self.body >= 0:  # inside a bulk body: skip (or collect) it
                 take = min(self.body, n - pos)
-                if args is not None:
-                    args[-1] += data[pos : pos + take]
+                if self.args is not None:
+                    self.pieces.append(data[pos : pos + take])
                 self.body -= take
                 pos += take
                 if self.body:
                     break
-                if args is not None:
-                    args[-1] = args[-1][:-2]  # Redis does not check the CRLF: neither do we
+                if self.args is not None:
+                    # Redis does not check the CRLF after the body: neither do we
+                    arg = b"".join(self.pieces)
+                    self.args.append(arg[:-2])
+                    self.pieces = []
                 self.body = -1
                 self.need -= 1
                 if self.need == 0:
@@ -127,26 +146,33 @@ class _Frame:
                     return pos
                 continue
             # a header line: Redis looks for '\r' and skips it plus the next byte
-            if self.line[-1:] == b"\r":  # the '\r' ended the previous read
+            if self.line and self.line[-1][-1:] == b"\r":  # '\r' ended the previous read
                 if pos >= n:
                     break
-                line = self.line[:-1]
-                self.line = b""
+                line = b"".join(self.line)[:-1]
+                self.line = []
+                self.line_len = 0
                 pos += 1
             else:
                 cr = data.find(b"\r", pos)
                 if cr == -1 or cr + 1 >= n:
-                    if len(self.line) + n - pos > INLINE_MAX:
+                    if self.line_len + n - pos > INLINE_MAX:
                         raise _Bad(
                             errors.PROTO_TOO_BIG_MBULK
                             if self.need < 0
                             else errors.PROTO_TOO_BIG_BULK
                         )
-                    self.line += data[pos:]
+                    if pos < n:
+                        self.line.append(data[pos:])
+                        self.line_len += n - pos
                     pos = n
                     break
-                line = self.line + data[pos:cr] if self.line else data[pos:cr]
-                self.line = b""
+                if self.line:
+                    line = b"".join(self.line) + data[pos:cr]
+                    self.line = []
+                    self.line_len = 0
+                else:
+                    line = data[pos:cr]
                 pos = cr + 2
             if self.need < 0:
                 count = string2ll(line[1:])
@@ -157,6 +183,8 @@ class _Frame:
                     self.size += pos - start
                     return pos
                 self.need = count
+                if count > BIG_COUNT and self.args is None:
+                    self.args = []
                 continue
             if line[:1] != b"$":
                 # Redis names the byte; an error reply cannot hold CR/LF, so they show as ' '
@@ -166,8 +194,6 @@ class _Frame:
             if length is None or length < 0 or length > max_bulk:
                 raise _Bad(errors.PROTO_INVALID_BULK)
             self.body = length + 2
-            if args is not None:
-                args.append(b"")
         self.size += pos - start
         return -1
 
@@ -184,12 +210,23 @@ class RequestParser:
     the commands, replies the error and closes.
     """
 
-    __slots__ = ("_frame", "_inline", "_reader", "error", "max_bulk_len", "max_query_buffer")
+    __slots__ = (
+        "_frame",
+        "_inline",
+        "_inline_len",
+        "_reader",
+        "error",
+        "max_bulk_len",
+        "max_query_buffer",
+    )
 
     def __init__(self, max_bulk_len: int = 512 * 1024 * 1024, max_query_buffer: int = 1 << 30):
         self._reader = hiredis.Reader()
-        self._frame: _Frame | None = None  # the incomplete multibulk frame, if any
-        self._inline = b""  # an incomplete inline request
+        # The incomplete multibulk frame, if any. While its ``args`` is None, hiredis holds
+        # its bytes too and returns it; otherwise the frame collects its args itself.
+        self._frame: _Frame | None = None
+        self._inline: list[bytes] = []  # pieces of an incomplete inline request
+        self._inline_len = 0
         self.max_bulk_len = max_bulk_len
         self.max_query_buffer = max_query_buffer
         self.error: errors.ProtocolError | None = None
@@ -198,13 +235,16 @@ class RequestParser:
     def buffered(self) -> int:
         """Bytes held for the incomplete request (CLIENT LIST qbuf)."""
         frame = self._frame
-        return (frame.size if frame is not None else 0) + len(self._inline)
+        return (frame.size if frame is not None else 0) + self._inline_len
 
     def feed(self, data: bytes) -> list[list[bytes]]:
         if self.error is not None or not data:
             return []
-        if self._frame is None and (self._inline or data[0] != 0x2A):  # not at a '*'
-            return self._exact(self._inline + data if self._inline else data, [])
+        if self._frame is None:
+            if self._inline:
+                return self._feed_inline(data)
+            if data[0] != 0x2A:
+                return self._exact(data, [])
         return self._fast(data)
 
     # -- the fast path: hiredis + accounting -------------------------------------------------
@@ -214,46 +254,72 @@ class RequestParser:
         base = 0
         frame = self._frame
         if frame is not None:  # finish the frame that began in an earlier read
+            hiredis_has_it = frame.args is None
             try:
                 end = frame.advance(data, 0, self.max_bulk_len)
             except _Bad as exc:
                 self._fail(str(exc))
                 return out
+            if frame.args is not None:  # the frame collects its own args
+                if hiredis_has_it:  # it just turned out too big for hiredis
+                    self._reader = hiredis.Reader()
+                if end < 0:
+                    return self._check_buffer(out)
+                self._frame = None
+                if frame.args:
+                    out.append(frame.args)
+                return out + self.feed(data[end:]) if end < len(data) else out
             if end < 0:
                 reader.feed(data)
                 return self._check_buffer(out)
             base = end
             self._frame = None
         reader.feed(data)
-        empties = 0
+        n = len(data)
+        off = base  # where the next frame starts (if every frame so far was canonical)
         skip = 0
+        max_bulk = self.max_bulk_len
+        small_bulks = max_bulk >= _BIG
         try:
             if frame is not None:
                 first = reader.gets()
-                if first:
-                    out.append(first)
-                skip = len(out)
                 if first is False:  # hiredis disagrees with the walk: cannot happen
                     self._fail(errors.PROTO_INVALID_MULTIBULK)
                     return out
-            cmd = reader.gets()
-            while cmd is not False:
-                if cmd:
-                    out.append(cmd)
-                else:
-                    empties += 4 if cmd == [] else 5  # "*0\r\n" / "*-1\r\n"
+                if first:
+                    out.append(first)
+                    skip = 1
+            while off < n:
+                # A count of 6+ digits: hiredis would allocate it whole; let Python take it.
+                if data[off + 1 : off + 7].isdigit() and _big_count_at(data, off):
+                    return self._exact_from(data, base, out[:skip])
                 cmd = reader.gets()
+                if cmd is False:
+                    break
+                if not cmd:
+                    off += 4 if cmd == [] else 5  # "*0\r\n" / "*-1\r\n"
+                    continue
+                # Account the frame: its size if every element is a canonical bulk.
+                size = -1
+                if small_bulks:
+                    try:
+                        size = _HDR_SIZE[len(cmd)]
+                        for a in cmd:
+                            la = len(a)
+                            size += la + _ARG_SIZE[la]
+                    except TypeError:  # an integer, a null, an error: not a bulk
+                        return self._exact_from(data, base, out[:skip])
+                    except IndexError:  # an element >= 64 KiB, or >= 1024 elements
+                        size = -1
+                if size < 0:
+                    size = _encoded_size([cmd], max_bulk)
+                    if size < 0:
+                        return self._exact_from(data, base, out[:skip])
+                off += size
+                out.append(cmd)
         except hiredis.ProtocolError:
-            return self._exact_from(data, base, out[:skip] if frame is not None else [])
-        # Account the complete frames: they must end exactly where the rest begins.
-        n = len(data)
-        if len(out) > skip:
-            size = _encoded_size(out[skip:] if skip else out, self.max_bulk_len)
-            if size < 0:
-                return self._exact_from(data, base, out[:skip])
-            acc = base + size + empties
-        else:
-            acc = base + empties
+            return self._exact_from(data, base, out[:skip])
+        acc = off
         if acc == n and not reader.has_data():
             return out  # at a frame boundary: the common case
         if acc >= n or data[acc] != 0x2A:
@@ -278,10 +344,23 @@ class RequestParser:
         self._frame = None
         return self._exact(data[base:] if base else data, out)
 
+    def _feed_inline(self, data: bytes) -> list[list[bytes]]:
+        """More bytes of an incomplete inline request (kept as pieces: no quadratic copy)."""
+        if data.find(b"\n") == -1:
+            self._inline.append(data)
+            self._inline_len += len(data)
+            if self._inline_len > INLINE_MAX:
+                self._fail(errors.PROTO_TOO_BIG_INLINE)
+            return []
+        buf = b"".join(self._inline) + data
+        self._inline = []
+        self._inline_len = 0
+        return self._exact(buf, [])
+
     def _exact(self, buf: bytes, out: list[list[bytes]]) -> list[list[bytes]]:
-        """Parse every complete request in ``buf`` (which starts at a request boundary)."""
+        """Parse every complete request in ``buf`` (which starts at a request boundary);
+        an incomplete multibulk frame at the end goes on collecting its own args."""
         self._reader = hiredis.Reader()
-        self._inline = b""
         pos = 0
         n = len(buf)
         max_bulk = self.max_bulk_len
@@ -293,10 +372,8 @@ class RequestParser:
                 except _Bad as exc:
                     self._fail(str(exc))
                     return out
-                if end < 0:  # incomplete: hiredis takes it from here
-                    frame.args = None
+                if end < 0:
                     self._frame = frame
-                    self._reader.feed(buf[pos:] if pos else buf)
                     return self._check_buffer(out)
                 if frame.args:
                     out.append(frame.args)
@@ -307,7 +384,8 @@ class RequestParser:
                 if n - pos > INLINE_MAX:
                     self._fail(errors.PROTO_TOO_BIG_INLINE)
                     return out
-                self._inline = buf[pos:] if pos else buf
+                self._inline = [buf[pos:] if pos else buf]
+                self._inline_len = n - pos
                 return self._check_buffer(out)
             end = nl - 1 if nl > pos and buf[nl - 1] == 0x0D else nl
             args = split_args(buf[pos:end])
@@ -324,7 +402,9 @@ class RequestParser:
         if raw:
             self.error.message = f"ERR {detail}"
         self._frame = None
-        self._inline = b""
+        self._inline = []
+        self._inline_len = 0
+        self._reader = hiredis.Reader()
 
 
 _ESCAPES = {ord("n"): 10, ord("r"): 13, ord("t"): 9, ord("b"): 8, ord("a"): 7}
