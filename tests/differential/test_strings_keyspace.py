@@ -22,7 +22,7 @@ from tests.support.servers import PikaServer, RedisServer
 # --------------------------------------------------------------------------------------------
 # Building blocks
 
-KEYS = [b"k1", b"k2", b"{t}a", b"{t}b", b"bin\x00\xff", b""]
+KEYS = [b"k1", b"k2", b"{t}a", b"{t}b", b"bin\x00\xff", b"", b"a[*]?\\"]
 VALUES = [
     b"",
     b"0",
@@ -90,6 +90,11 @@ INDEXES = [0, 1, 2, 3, -1, -2, -3, -100, 100, INT64_MAX, INT64_MIN]
 DBS = [0, 1, 2]
 BAD_DBS = [16, -1, 100, b"abc", b"1.0", INT64_MAX, b"", 2147483648, -2147483649]
 PATTERNS = [
+    b"a\\[*",
+    b"a\\[\\*\\]*",
+    b"*\\?*",
+    b"a[[]*",
+    b"*\\\\",
     b"*",
     b"k*",
     b"{t}*",
@@ -527,31 +532,31 @@ def _check(pair: Pair, seq: list[tuple[Any, ...]]) -> None:
         raise AssertionError(pair.report())
 
 
-@_settings(150)
+@_settings(300)
 @given(seq=sequences(GROUPS["strings"]))
 def test_strings(pairs2: Pair, seq: list[tuple[Any, ...]]) -> None:
     _check(pairs2, seq)
 
 
-@_settings(120)
+@_settings(250)
 @given(seq=sequences(GROUPS["keyspace"]))
 def test_keyspace(pairs2: Pair, seq: list[tuple[Any, ...]]) -> None:
     _check(pairs2, seq)
 
 
-@_settings(120)
+@_settings(250)
 @given(seq=sequences(GROUPS["expiry"]))
 def test_expiry(pairs2: Pair, seq: list[tuple[Any, ...]]) -> None:
     _check(pairs2, seq)
 
 
-@_settings(100)
+@_settings(200)
 @given(seq=sequences(GROUPS["multidb"]))
 def test_multidb(pairs2: Pair, seq: list[tuple[Any, ...]]) -> None:
     _check(pairs2, seq)
 
 
-@_settings(100)
+@_settings(200)
 @given(seq=sequences(GROUPS["mixed"], max_size=25))
 def test_mixed_resp3(pairs3: Pair, seq: list[tuple[Any, ...]]) -> None:
     _check(pairs3, seq)

@@ -280,7 +280,6 @@ def test_reply_off_on(r: redis.Redis, rr: redis.Redis) -> None:
     both(r, rr, "CLIENT", "REPLY", "maybe")
 
 
-@pytest.mark.xfail(strict=True, reason="needs a REPLY_SKIP_NEXT state in server/connection.py")
 def test_reply_skip(r: redis.Redis, rr: redis.Redis) -> None:
     payload = b"CLIENT REPLY SKIP\r\nECHO a\r\nECHO b\r\n"
     want = b"$1\r\nb\r\n"

@@ -267,3 +267,47 @@ def test_debug_disabled_text_matches_redis(make_server: Callable[..., PikaServer
     with pytest.raises(redis.ResponseError) as ours:
         srv.client().execute_command("DEBUG", "DIGEST")
     assert str(ours.value) == str(theirs.value) == DISABLED
+
+
+# --- the per-type digest helpers, checked against redis-server's own values ------------------------
+def _value_digest(redis_type: int, fill: Callable[[bytearray], None], expire: bool = False) -> str:
+    from pikadb.commands import debug as dbg
+
+    d = bytearray(20)
+    dbg.mix_digest(d, redis_type.to_bytes(4, "big"))
+    fill(d)
+    if expire:
+        dbg.xor_digest(d, b"!!expire!!")
+    return d.hex()
+
+
+def test_collection_digest_helpers_match_redis(rr: redis.Redis) -> None:
+    from pikadb.commands import debug as dbg
+
+    rr.rpush("l", "a", "b", "1", "a")
+    rr.sadd("s", "x", "y", "10")
+    rr.zadd("z", {"m1": 0.1, "m2": 2, "m3": -1.5e300})
+    rr.hset("h", mapping={"f1": "v1", "f2": "2"})
+    rr.expire("h", 1000)
+    rr.xadd("x", {"a": "1", "b": "2"}, id="5-1")
+    rr.xadd("x", {"c": "3"}, id="7-0")
+    want = [
+        d.decode() for d in rr.execute_command("DEBUG", "DIGEST-VALUE", "l", "s", "z", "h", "x")
+    ]
+    got = [
+        _value_digest(1, lambda d: dbg.digest_list(d, [b"a", b"b", b"1", b"a"])),
+        _value_digest(2, lambda d: dbg.digest_set(d, [b"10", b"y", b"x"])),
+        _value_digest(
+            3, lambda d: dbg.digest_zset(d, [(b"m3", -1.5e300), (b"m1", 0.1), (b"m2", 2.0)])
+        ),
+        _value_digest(
+            4, lambda d: dbg.digest_hash(d, [(b"f2", b"2"), (b"f1", b"v1")]), expire=True
+        ),
+        _value_digest(
+            6,
+            lambda d: dbg.digest_stream(
+                d, [(5, 1, [(b"a", b"1"), (b"b", b"2")]), (7, 0, [(b"c", b"3")])]
+            ),
+        ),
+    ]
+    assert got == want

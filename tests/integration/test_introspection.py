@@ -104,7 +104,6 @@ def test_command_info_all(r: redis.Redis) -> None:
     conn.close()
 
 
-@pytest.mark.xfail(strict=True, reason="dispatch rejects a container called without subcommand")
 def test_plain_command_lists_everything(r: redis.Redis) -> None:
     conn = Pair.from_clients(r, r).p
     everything = conn.call("COMMAND")

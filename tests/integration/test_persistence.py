@@ -10,7 +10,6 @@ import time
 from collections.abc import Callable
 
 import redis
-
 from tests.support.servers import PikaServer
 
 Factory = Callable[..., PikaServer]
@@ -140,7 +139,7 @@ def test_kill_9_during_a_write_stream_loses_no_acknowledged_write(make_server: F
                 i += 50
         except (redis.ConnectionError, redis.TimeoutError, ConnectionError, OSError):
             pass
-        except BaseException as exc:  # noqa: BLE001 - report anything else to the test
+        except BaseException as exc:
             failed.append(exc)
 
     t = threading.Thread(target=writer)

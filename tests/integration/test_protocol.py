@@ -17,7 +17,6 @@ from collections.abc import Callable
 import hiredis
 import pytest
 import redis
-
 from tests.support.servers import PikaServer, RedisServer
 
 
@@ -268,7 +267,7 @@ def test_redis_cli(r: redis.Redis, pika: PikaServer) -> None:
 
 
 def test_redis_cli_commands_from_stdin(r: redis.Redis, pika: PikaServer) -> None:
-    script = 'SET k1 "hello world"\nGET k1\nINCR n\nINCR n\nECHO \'x y\'\n'
+    script = "SET k1 \"hello world\"\nGET k1\nINCR n\nINCR n\nECHO 'x y'\n"
     out = subprocess.run(
         ["redis-cli", "-p", str(pika.port)],
         input=script,

@@ -20,10 +20,15 @@ from pikadb.storage.engine import CF_NAMES
 i32 = st.integers(-(2**31), 2**31 - 1)
 ops = st.lists(
     st.one_of(
-        st.tuples(st.just(OP_PUT), st.integers(0, 5), st.binary(max_size=40), st.binary(max_size=60)),
+        st.tuples(
+            st.just(OP_PUT), st.integers(0, 5), st.binary(max_size=40), st.binary(max_size=60)
+        ),
         st.tuples(st.just(OP_DELETE), st.integers(0, 5), st.binary(max_size=40), st.just(b"")),
         st.tuples(
-            st.just(OP_DELETE_RANGE), st.integers(0, 5), st.binary(max_size=20), st.binary(max_size=20)
+            st.just(OP_DELETE_RANGE),
+            st.integers(0, 5),
+            st.binary(max_size=20),
+            st.binary(max_size=20),
         ),
     ),
     max_size=30,

@@ -3,6 +3,7 @@ replaying records on a replica, active expiry, SWAPDB persistence and versions."
 
 from __future__ import annotations
 
+import itertools
 import os
 import signal
 import subprocess
@@ -70,7 +71,7 @@ def contents(store: Store, cf: int) -> list[tuple[bytes, bytes]]:
     return list(store.engine.scan(cf, b""))
 
 
-def last_record(store: Store):  # noqa: ANN201 - a binlog Record
+def last_record(store: Store):
     seq, raw = list(store.binlog_range(store.seq))[-1]
     assert seq == store.seq
     return decode_record(raw)
@@ -388,7 +389,7 @@ def test_versions_increase_and_are_not_reused_after_reopen(tmp_path: Path) -> No
     path = str(tmp_path / "db")
     s = Store(path)
     versions = [s.next_version() for _ in range(20_000)]
-    assert all(a < b for a, b in zip(versions, versions[1:], strict=False))
+    assert all(a < b for a, b in itertools.pairwise(versions))
     last = put_hash(s.databases[0], b"h", {b"f": b"v"})
     s.close()
     s = Store(path)

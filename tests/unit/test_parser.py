@@ -197,7 +197,10 @@ def test_inline_and_multibulk_mixed() -> None:
 
 
 def test_unbalanced_quotes() -> None:
-    assert parse(b'PING\r\nSET a "b\r\nPING\r\n') == ([[b"PING"]], err("unbalanced quotes in request"))
+    assert parse(b'PING\r\nSET a "b\r\nPING\r\n') == (
+        [[b"PING"]],
+        err("unbalanced quotes in request"),
+    )
 
 
 def test_too_big_inline_request() -> None:

@@ -13,7 +13,7 @@ from pikadb.protocol import reply as R
 from pikadb.protocol.reply import RESP2, RESP3
 
 
-def read(data: bytes, resp3: bool = False) -> object:
+def read(data: bytes) -> object:
     r = hiredis.Reader()
     r.feed(data)
     value = r.gets()

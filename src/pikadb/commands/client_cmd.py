@@ -15,7 +15,7 @@ from __future__ import annotations
 import time
 
 from pikadb.commands._args import INT64_MAX, INT64_MIN
-from pikadb.commands.context import REPLY_OFF, REPLY_ON, REPLY_SKIP, ClientState
+from pikadb.commands.context import REPLY_OFF, REPLY_ON, REPLY_SKIP_NEXT, ClientState
 from pikadb.commands.introspection import help_reply
 from pikadb.commands.table import command, container
 from pikadb.core import errors
@@ -327,7 +327,7 @@ def client_reply(c: ClientState, args: list[bytes]) -> bytes:
         c.reply_mode = REPLY_OFF
     elif mode == b"skip":
         if c.reply_mode != REPLY_OFF:
-            c.reply_mode = REPLY_SKIP
+            c.reply_mode = REPLY_SKIP_NEXT
     else:
         raise CommandError(errors.SYNTAX)
     return b""

@@ -19,7 +19,9 @@ if TYPE_CHECKING:
     from pikadb.storage.keyspace import Database
     from pikadb.storage.store import Store
 
-REPLY_ON, REPLY_OFF, REPLY_SKIP = 0, 1, 2
+# CLIENT REPLY: SKIP_NEXT is set by CLIENT REPLY SKIP itself; it becomes SKIP after that
+# command's own (suppressed) reply, so the *next* command's reply is the one dropped.
+REPLY_ON, REPLY_OFF, REPLY_SKIP, REPLY_SKIP_NEXT = 0, 1, 2, 3
 
 
 @dataclass

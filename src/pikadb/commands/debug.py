@@ -1,5 +1,5 @@
 """DEBUG: HELP, SLEEP, OBJECT, RELOAD, SET-ACTIVE-EXPIRE, DIGEST, DIGEST-VALUE, POPULATE,
-ERROR, LOG, PROTOCOL, CHANGE-REPL-ID (accepted), JMAP-style no-ops are not provided.
+ERROR, LOG, PROTOCOL and CHANGE-REPL-ID (accepted, no effect).
 
 Guarded by ``enable-debug-command`` (no | yes | local), with Redis 7's error text.
 

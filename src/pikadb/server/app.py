@@ -12,6 +12,7 @@ import time
 from typing import TYPE_CHECKING
 
 from pikadb.commands import load_all
+from pikadb.commands.config_cmd import install_live_settings
 from pikadb.commands.context import ServerState, Stats
 from pikadb.server.connection import Connection
 from pikadb.storage.engine import EngineOptions
@@ -48,7 +49,7 @@ class Server(ServerState):
         self.clients: dict[int, Connection] = {}  # type: ignore[assignment]
         self.start_time = time.time()
         self.run_id = secrets.token_hex(20)
-        self.active_expire = True
+        self.active_expire = settings.server.active_expire
         self.executable = os.path.abspath(sys.argv[0])
         self._client_ids = 0
         self._servers: list[asyncio.AbstractServer] = []
@@ -60,6 +61,7 @@ class Server(ServerState):
         self.store_error = ""
         self.tcp_port = settings.server.port
         self.store = self._open_store()
+        install_live_settings(self)  # CONFIG SET of live settings applies at once
 
     # -- storage --------------------------------------------------------------------------
     def data_path(self) -> str:

@@ -17,7 +17,7 @@ import time
 from collections.abc import Awaitable
 from typing import TYPE_CHECKING, Any
 
-from pikadb.commands.context import REPLY_ON, REPLY_SKIP, ClientState
+from pikadb.commands.context import REPLY_ON, REPLY_SKIP, REPLY_SKIP_NEXT, ClientState
 from pikadb.core import errors
 from pikadb.protocol.parser import RequestParser
 from pikadb.protocol.reply import error
@@ -103,8 +103,8 @@ class Connection(asyncio.Protocol, ClientState):
                 break
             if self.reply_mode == REPLY_ON:
                 out.append(reply)
-            elif self.reply_mode == REPLY_SKIP:
-                self.reply_mode = REPLY_ON
+            else:
+                self._suppressed()
             if self.close_after_reply:
                 break
         else:
@@ -113,6 +113,13 @@ class Connection(asyncio.Protocol, ClientState):
                 self.close_after_reply = True
         if out or self.close_after_reply:
             srv.hold_output(self)
+
+    def _suppressed(self) -> None:
+        """A reply was dropped (CLIENT REPLY OFF/SKIP): advance the SKIP states."""
+        if self.reply_mode == REPLY_SKIP:
+            self.reply_mode = REPLY_ON
+        elif self.reply_mode == REPLY_SKIP_NEXT:
+            self.reply_mode = REPLY_SKIP
 
     def send_held(self) -> None:
         """Write the replies held during the tick (called by the server after the write)."""
@@ -153,6 +160,8 @@ class Connection(asyncio.Protocol, ClientState):
         self.srv.open_tick()
         if self.reply_mode == REPLY_ON:
             self._out.append(reply)
+        else:
+            self._suppressed()
         backlog, self._backlog = self._backlog, []
         if not self._paused_writing and self.transport is not None:
             self.transport.resume_reading()

@@ -35,6 +35,9 @@ def resolve(c: ClientState, args: list[bytes]) -> Command | bytes:
         return _reject(c, None, errors.unknown_command(name.decode("utf-8", "replace"), shown))
     if cmd.subcommands:
         if len(args) < 2:
+            # COMMAND alone is a command of its own; CONFIG alone is an arity error.
+            if cmd.handler is not None:
+                return cmd
             return _reject(c, cmd, errors.wrong_arity(cmd.name))
         sub = cmd.subcommands.get(args[1].lower())
         if sub is None:

@@ -374,17 +374,20 @@ def scan(
 # --- RANDOMKEY ---------------------------------------------------------------------------
 _SMALL_RANDOM = 1000
 _SLOT_SAMPLE = 64
+_RANDOM_TRIES = 64
 
 
 def random_key(db: Database, rng: random.Random | None = None) -> bytes | None:
-    """A random live key, or None. Uniform for small databases; for large ones a random
-    slot is picked, then a random key among (a window of) that slot's keys."""
+    """A random live key, or None. Uniform for small databases. For large ones: a random
+    slot (redrawn while it is empty, so gaps between slots add no bias), then a random key
+    among that slot's keys (or, for a big slot, the key after a random point in it)."""
     rnd = rng or random
     if db.size() <= _SMALL_RANDOM:
         ks = [mkey[4:] for mkey, _ in db.iter_meta()]
         return rnd.choice(ks) if ks else None
     pfx = db.prefix
-    for _ in range(8):
+    fallback: list[bytes] = []
+    for _ in range(_RANDOM_TRIES):
         slot = rnd.randrange(SLOT_COUNT)
         window: list[bytes] = []
         first_slot = -1
@@ -397,15 +400,18 @@ def random_key(db: Database, rng: random.Random | None = None) -> bytes | None:
             window.append(mkey[4:])
             if len(window) >= _SLOT_SAMPLE:
                 break
-        if len(window) >= _SLOT_SAMPLE:  # a big slot: seek to a random point inside it
-            lo = pfx + _SLOTS[first_slot] + rnd.randbytes(8)
-            for mkey, _raw in db.iter_meta(lo):
-                if (mkey[2] << 8) | mkey[3] == first_slot:
+        if first_slot != slot:  # the drawn slot is empty: draw again
+            fallback = fallback or window
+            continue
+        if len(window) >= _SLOT_SAMPLE:  # a big slot: the first key after a random point
+            for mkey, _raw in db.iter_meta(pfx + _SLOTS[slot] + rnd.randbytes(8)):
+                if (mkey[2] << 8) | mkey[3] == slot:
                     return mkey[4:]
                 break
-        if window:
-            return rnd.choice(window)
-    for mkey, _raw in db.iter_meta():  # everything left is expired, or we were unlucky
+        return rnd.choice(window)
+    if fallback:
+        return rnd.choice(fallback)
+    for mkey, _raw in db.iter_meta():  # everything left may be expired
         return mkey[4:]
     return None
 

@@ -1,0 +1,198 @@
+"""pikadb vs redis-server, side by side, with redis-benchmark.
+
+Starts a pikadb server (``python -m pikadb server``, free port, temporary data dir) and a
+redis-server (free port, no persistence), then runs ``redis-benchmark --csv`` against them in
+alternation — for every test and pipeline depth, pikadb then redis, ``--rounds`` times — and
+reports the median requests/second of each and their ratio, then both processes' RSS.
+
+    .venv/bin/python bench/bench.py --requests 100000 --rounds 3 --tests set,get,incr,mset \\
+        --pipelines 1,16
+
+Progress goes to stderr; the table to stdout. Nothing here asserts timings.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import io
+import os
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_ping(port: int, proc: subprocess.Popen[bytes], timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"server on port {port} exited with {proc.returncode}")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=1) as s:
+                s.sendall(b"PING\r\n")
+                if s.recv(64).startswith(b"+PONG"):
+                    return
+        except OSError:
+            pass
+        time.sleep(0.05)
+    raise TimeoutError(f"server on port {port} did not answer PING")
+
+
+def rss_bytes(pid: int) -> int:
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) * 1024
+    return 0
+
+
+def need(tool: str) -> str:
+    path = shutil.which(tool)
+    if path is None:
+        sys.exit(f"bench: {tool} not found (make bench installs redis-server and redis-tools)")
+    return path
+
+
+@dataclass
+class Server:
+    name: str
+    port: int
+    proc: subprocess.Popen[bytes]
+    dir: str
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(30)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def start_pikadb(extra: list[str]) -> Server:
+    port = free_port()
+    data = tempfile.mkdtemp(prefix="bench-pikadb-")
+    cmd = [sys.executable, "-m", "pikadb", "server", "--port", str(port), "--dir", data, *extra]
+    log = open(os.path.join(data, "server.log"), "wb")  # noqa: SIM115 - lives with the process
+    proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, cwd=REPO)
+    wait_ping(port, proc)
+    return Server("pikadb", port, proc, data)
+
+
+def start_redis() -> Server:
+    port = free_port()
+    data = tempfile.mkdtemp(prefix="bench-redis-")
+    cmd = [need("redis-server"), "--port", str(port), "--bind", "127.0.0.1", "--save", ""]
+    cmd += ["--appendonly", "no", "--dir", data, "--daemonize", "no"]
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    wait_ping(port, proc)
+    return Server("redis", port, proc, data)
+
+
+def run_benchmark(
+    port: int, test: str, requests: int, clients: int, pipeline: int, keyspace: int
+) -> float:
+    cmd = [need("redis-benchmark"), "-h", "127.0.0.1", "-p", str(port), "-t", test]
+    cmd += ["-n", str(requests), "-c", str(clients), "-P", str(pipeline), "--csv"]
+    if keyspace:
+        cmd += ["-r", str(keyspace)]
+    out = subprocess.run(cmd, capture_output=True, text=True, timeout=3600)
+    if out.returncode != 0:
+        raise RuntimeError(f"redis-benchmark failed: {out.stderr.strip()}")
+    rows = list(csv.reader(io.StringIO(out.stdout)))
+    for row in rows[1:]:  # header: "test","rps","avg_latency_ms",...
+        if row and row[0].split(" ")[0].lower() == test.lower():
+            return float(row[1])
+    raise RuntimeError(f"no {test} row in redis-benchmark output: {out.stdout!r}")
+
+
+def human(n: float) -> str:
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if n < 1024:
+            return f"{n:.1f} {unit}"
+        n /= 1024
+    return f"{n:.1f} TiB"
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    ap.add_argument("--requests", type=int, default=100_000, help="requests per run (-n)")
+    ap.add_argument("--rounds", type=int, default=3, help="runs per server; the median is kept")
+    ap.add_argument("--tests", default="set,get,incr,mset", help="redis-benchmark -t tests")
+    ap.add_argument("--pipelines", default="1,16", help="pipeline depths (-P), comma separated")
+    ap.add_argument("--clients", type=int, default=50, help="parallel connections (-c)")
+    ap.add_argument("--keyspace", type=int, default=100_000, help="-r: random keys (0: one key)")
+    ap.add_argument(
+        "--pikadb-arg", action="append", default=[], help="extra pikadb server argument"
+    )
+    args = ap.parse_args(argv)
+    tests = [t.strip() for t in args.tests.split(",") if t.strip()]
+    pipelines = [int(p) for p in args.pipelines.split(",") if p.strip()]
+
+    def say(msg: str) -> None:
+        print(msg, file=sys.stderr, flush=True)
+
+    servers: list[Server] = []
+    try:
+        say("starting pikadb and redis-server ...")
+        pika = start_pikadb(args.pikadb_arg)
+        servers.append(pika)
+        red = start_redis()
+        servers.append(red)
+        results: list[tuple[str, int, float, float]] = []
+        total = len(tests) * len(pipelines) * args.rounds
+        step = 0
+        for test in tests:
+            for p in pipelines:
+                runs: dict[str, list[float]] = {"pikadb": [], "redis": []}
+                for _ in range(args.rounds):
+                    step += 1
+                    for srv in (pika, red):  # alternate: neither gets a warmer machine
+                        rps = run_benchmark(
+                            srv.port, test, args.requests, args.clients, p, args.keyspace
+                        )
+                        runs[srv.name].append(rps)
+                        say(f"[{step}/{total}] {test} -P {p} {srv.name}: {rps:,.0f} rps")
+                results.append(
+                    (test, p, statistics.median(runs["pikadb"]), statistics.median(runs["redis"]))
+                )
+        pika_rss, redis_rss = rss_bytes(pika.proc.pid), rss_bytes(red.proc.pid)
+    finally:
+        for srv in servers:
+            srv.stop()
+
+    print(f"{'test':<8} {'pipeline':>8} {'pikadb rps':>12} {'redis rps':>12} {'ratio':>7}")
+    for test, p, a, b in results:
+        ratio = a / b if b else float("nan")
+        print(f"{test:<8} {p:>8} {a:>12,.0f} {b:>12,.0f} {ratio:>7.2f}")
+    mem_ratio = pika_rss / redis_rss if redis_rss else float("nan")
+    print(
+        f"RSS after the run: pikadb {human(pika_rss)}, redis {human(redis_rss)} "
+        f"(ratio {mem_ratio:.1f})"
+    )
+    print(
+        f"({args.requests:,} requests, {args.clients} clients, keyspace {args.keyspace:,}, "
+        f"median of {args.rounds} rounds; ratio = pikadb / redis)"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
