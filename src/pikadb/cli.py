@@ -71,12 +71,10 @@ def server(
         click.echo(f"pikadb: {exc}", err=True)
         sys.exit(2)
     from pikadb.config import RuntimeConfig
-    from pikadb.server.app import run
+    from pikadb.server.app import LOG_LEVELS, run
 
-    # Redis's loglevels: debug, verbose, notice (default), warning.
-    levels = {"debug": logging.DEBUG, "verbose": logging.DEBUG, "notice": logging.INFO}
     logging.basicConfig(
-        level=levels.get(settings.server.loglevel, logging.WARNING),
+        level=LOG_LEVELS.get(settings.server.loglevel, logging.WARNING),
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         filename=settings.server.logfile or None,
     )

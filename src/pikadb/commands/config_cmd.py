@@ -29,6 +29,15 @@ LIVE_SETTINGS = (
     "client-query-buffer-limit",
     "sync-writes",
     "active-expire",
+    "loglevel",
+    # RocksDB column-family options, pushed with SetOptions
+    "disable-auto-compactions",
+    "write-buffer-size",
+    "max-write-buffer-number",
+    "target-file-size-base",
+    "level0-file-num-compaction-trigger",
+    "level0-slowdown-writes-trigger",
+    "level0-stop-writes-trigger",
 )
 _installed: set[int] = set()
 

@@ -24,6 +24,19 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("pikadb.server")
 
+# Redis's loglevels mapped onto Python's.
+LOG_LEVELS = {"debug": logging.DEBUG, "verbose": logging.DEBUG, "notice": logging.INFO}
+# CONFIG names of RocksDB column-family options that can change while running.
+ROCKSDB_LIVE_OPTIONS = {
+    "disable-auto-compactions": "disable_auto_compactions",
+    "write-buffer-size": "write_buffer_size",
+    "max-write-buffer-number": "max_write_buffer_number",
+    "target-file-size-base": "target_file_size_base",
+    "level0-file-num-compaction-trigger": "level0_file_num_compaction_trigger",
+    "level0-slowdown-writes-trigger": "level0_slowdown_writes_trigger",
+    "level0-stop-writes-trigger": "level0_stop_writes_trigger",
+}
+
 
 def engine_options(settings: Settings) -> EngineOptions:
     st = settings.storage
@@ -203,6 +216,10 @@ class Server(ServerState):
             self.store.engine.set_sync(bool(value))
         elif name == "active-expire":
             self.active_expire = bool(value)
+        elif name == "loglevel":
+            logging.getLogger().setLevel(LOG_LEVELS.get(str(value), logging.WARNING))
+        elif name in ROCKSDB_LIVE_OPTIONS:
+            self.store.engine.set_cf_options({ROCKSDB_LIVE_OPTIONS[name]: value})
 
 
 def run(settings: Settings, config: RuntimeConfig, config_file: str | None) -> None:

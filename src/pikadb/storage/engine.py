@@ -194,6 +194,20 @@ class Engine:
             ops += self.finalizer(ops)
         self._db.write(self._build(ops), self._wo)
 
+    # -- options --------------------------------------------------------------------------
+    def set_sync(self, sync: bool) -> None:
+        """fsync the WAL on every write (survives power loss, not just process death)."""
+        self._wo.sync = sync
+
+    def set_cf_options(self, options: dict[str, object]) -> None:
+        """RocksDB SetOptions on every column family (values rendered as RocksDB expects)."""
+        rendered = {
+            k: ("true" if v else "false") if isinstance(v, bool) else str(v)
+            for k, v in options.items()
+        }
+        for cf in self._cfs:
+            cf.set_options(rendered)
+
     # -- range reads ----------------------------------------------------------------------
     def scan(
         self, cf: int, start: bytes, end: bytes | None = None, reverse: bool = False
