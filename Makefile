@@ -70,9 +70,8 @@ test: $(TEST_STAMP) redis
 	echo "== ruff check"; $(BIN)/ruff check . || { status=1; echo "FAILED: ruff check"; }; \
 	echo "== ruff format --check"; $(BIN)/ruff format --check . || { status=1; echo "FAILED: ruff format --check (run make format)"; }; \
 	echo "== lint-imports"; $(BIN)/lint-imports || { status=1; echo "FAILED: lint-imports"; }; \
-	echo "== pytest"; start=$$(date +%s); \
+	echo "== pytest"; \
 	$(BIN)/pytest -q --durations=15 $(PYTEST_ARGS) tests || status=1; \
-	echo "(make test: pytest took $$(( $$(date +%s) - start ))s; exit status $$status)" >&2; \
 	exit $$status
 
 lint: $(TEST_STAMP)

@@ -26,6 +26,9 @@ CASES: dict[str, tuple[str, ...]] = {
     "SET": ("SET", "key:__rand_int__", "xxx"),
     "INCR": ("INCR", "counter:__rand_int__"),
     "MSET": ("MSET", *[f"key:{i}" for i in range(10) for _ in (0, 1)]),
+    "HSET": ("HSET", "myhash", "element:__rand_int__", "xxx"),
+    "SADD": ("SADD", "myset", "element:__rand_int__"),
+    "SPOP": ("SPOP", "myset"),
 }
 
 

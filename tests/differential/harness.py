@@ -220,7 +220,10 @@ class Side:
             self.close()
             return Closed(f"{type(exc).__name__}: {exc}")
         if argv and argv[0].upper() == b"SELECT" and reply == b"OK" and len(argv) == 2:
-            self.db = int(argv[1])
+            try:
+                self.db = int(argv[1])
+            except ValueError:  # the server accepted an index redis would not: keep going
+                pass
         elif argv and argv[0].upper() == b"HELLO" and len(argv) > 1 and not isinstance(reply, Err):
             self.resp = 3 if argv[1] == b"3" else 2
         return reply

@@ -563,6 +563,244 @@ def test_mixed_resp3(pairs3: Pair, seq: list[tuple[Any, ...]]) -> None:
 
 
 # --------------------------------------------------------------------------------------------
+# Deterministic tables: every combination, all discrepancies reported at once
+
+M, N = str(INT64_MAX), str(INT64_MIN)
+FLOAT_STARTS = [
+    "0",
+    "10.50",
+    "3.0e3",
+    "1e17",
+    "-0",
+    "0.1",
+    "1.7976931348623157e308",
+    "5",
+    "-5.5",
+    "1.1",
+    "9007199254740993",
+    "123456789012345678",
+    "1e-5",
+    "0x10",
+    "17179869184",
+    "  1",
+    "1e",
+    "",
+]
+FLOAT_INCRS = [
+    "0.1",
+    "-0.1",
+    "1e17",
+    "0",
+    "-0",
+    "1.5",
+    "3",
+    "1e-5",
+    "-10.5",
+    "2.5e-3",
+    "1e308",
+    "5.0e3",
+    "-1.7976931348623157e308",
+    "0.3333333333333333",
+    "1.0000000000000002",
+    "-5.5",
+    "1e-300",
+]
+RANGE_VALUES = ["", "Hello World", "12345", "\x00\xff", "a"]
+RANGE_IDX = [0, 1, 3, 10, 11, 100, -1, -3, -11, -12, -100, M, N]
+LCS_PAIRS = [
+    ("ohmytext", "mynewtext"),
+    ("", "abc"),
+    ("abc", "abc"),
+    ("abcdef", "xbcdyf"),
+    ("aaaa", "aa"),
+    ("12345", "2345x"),
+    ("abcabc", "cbacba"),
+]
+LCS_OPTS = [
+    (),
+    ("LEN",),
+    ("IDX",),
+    ("IDX", "WITHMATCHLEN"),
+    ("IDX", "MINMATCHLEN", "2"),
+    ("WITHMATCHLEN", "IDX", "MINMATCHLEN", "4"),
+    ("MINMATCHLEN", "0", "IDX"),
+    ("LEN", "MINMATCHLEN", "3"),
+]
+SET_STATES: list[list[tuple[Any, ...]]] = [
+    [],
+    [("SET", "k", "old")],
+    [("SET", "k", "old", "EX", "1000")],
+]
+SET_OPTS = [
+    (),
+    ("NX",),
+    ("XX",),
+    ("GET",),
+    ("KEEPTTL",),
+    ("XX", "GET"),
+    ("NX", "GET"),
+    ("GET", "KEEPTTL"),
+    ("EX", "100", "GET"),
+    ("XX", "KEEPTTL"),
+    ("PXAT", "4102444800000", "XX"),
+    ("EXAT", "1", "GET"),
+    ("NX", "EXAT", "1"),
+    ("PX", "100000", "KEEPTTL"),
+]
+GETEX_OPTS = [
+    (),
+    ("PERSIST",),
+    ("EX", "100"),
+    ("PX", "100000"),
+    ("EXAT", "4102444800"),
+    ("PXAT", "4102444800000"),
+    ("EXAT", "1"),
+    ("PXAT", "1"),
+    ("EX", "0"),
+]
+EXPIRE_OPTS = [
+    (t, *f) for t in ("50", "200", "-1", "0") for f in ((), ("NX",), ("XX",), ("GT",), ("LT",))
+]
+
+
+def _tables() -> dict[str, list[list[tuple[Any, ...]]]]:
+    """name -> independent cases (each a command list run on freshly flushed servers)."""
+    t: dict[str, list[list[tuple[Any, ...]]]] = {}
+    # read-only or self-resetting steps share one case (SET puts the start value back)
+    t["incrbyfloat"] = [
+        [x for b in FLOAT_INCRS for x in (("SET", "k", a), ("INCRBYFLOAT", "k", b), ("GET", "k"))]
+        for a in FLOAT_STARTS
+    ] + [[("INCRBYFLOAT", "missing", b), ("DEL", "missing")] for b in FLOAT_INCRS]
+    t["incrby"] = [
+        [
+            x
+            for c in ("INCRBY", "DECRBY")
+            for b in ("1", "-1", M, N, "0", "-9223372036854775807")
+            for x in (("SET", "k", a), (c, "k", b), ("GET", "k"))
+        ]
+        + [x for c in ("INCR", "DECR") for x in (("SET", "k", a), (c, "k"), ("GET", "k"))]
+        for a in (
+            M,
+            N,
+            "0",
+            "-1",
+            "9223372036854775806",
+            "-9223372036854775807",
+            "007",
+            "1 ",
+            "-0",
+            "+1",
+        )
+    ]
+    t["getrange"] = [
+        [("SET", "k", v)]
+        + [(c, "k", a, b) for c in ("GETRANGE", "SUBSTR") for a in RANGE_IDX for b in RANGE_IDX]
+        for v in RANGE_VALUES
+    ] + [[("GETRANGE", "missing", 0, -1), ("SUBSTR", "missing", 0, 1)]]
+    t["setrange"] = [
+        [*st_, ("SETRANGE", "k", off, v), ("GET", "k"), ("STRLEN", "k")]
+        for st_ in ([], [("SET", "k", "Hello World")], [("SET", "k", "12345")], [("SET", "k", "")])
+        for off in (0, 1, 5, 11, 12, 20)
+        for v in ("", "Redis", "\x00")
+    ]
+    t["append"] = [
+        [*st_, ("APPEND", "k", v), ("GET", "k"), ("STRLEN", "k"), ("INCR", "k")]
+        for st_ in ([], [("SET", "k", "12345")], [("SET", "k", "")], [("SET", "k", "-1")])
+        for v in ("", "6", "x" * 50, "-")
+    ]
+    t["lcs"] = [
+        [("MSET", "a", x, "b", y), ("LCS", "a", "b", *o)] for x, y in LCS_PAIRS for o in LCS_OPTS
+    ] + [[("SET", "a", "abc"), ("LCS", "a", "missing", *o)] for o in LCS_OPTS]
+    t["set-options"] = [
+        [*st_, ("SET", "k", "new", *o), ("GET", "k"), ("TTL", "k")]
+        for st_ in SET_STATES
+        for o in SET_OPTS
+    ]
+    t["getex"] = [
+        [*st_, ("GETEX", "k", *o), ("GET", "k"), ("TTL", "k")]
+        for st_ in SET_STATES
+        for o in GETEX_OPTS
+    ]
+    t["expire-flags"] = [
+        [*st_, (c, "k", *o), ("TTL", "k"), ("EXISTS", "k")]
+        for st_ in ([("SET", "k", "v")], [("SET", "k", "v", "EX", "100")], [])
+        for c in ("EXPIRE",)
+        for o in EXPIRE_OPTS
+    ]
+    ttl_key = [
+        ("SET", "k", "v", "EX", "1000"),
+        ("SET", "n", "1"),
+        ("SELECT", "1"),
+        ("SET", "k", "other"),
+        ("SELECT", "0"),
+    ]
+    t["copy-rename-move"] = [
+        [
+            *ttl_key,
+            *c,
+            ("TTL", "k"),
+            ("TTL", "dst"),
+            ("GET", "dst"),
+            ("SELECT", "1"),
+            ("TTL", "k"),
+            ("GET", "k"),
+            ("SELECT", "0"),
+        ]
+        for c in (
+            [("COPY", "k", "dst")],
+            [("COPY", "k", "n")],
+            [("COPY", "k", "n", "REPLACE")],
+            [("COPY", "k", "k", "DB", "1")],
+            [("COPY", "k", "k", "DB", "1", "REPLACE")],
+            [("COPY", "k", "dst", "DB", "2")],
+            [("RENAME", "k", "dst")],
+            [("RENAME", "k", "n")],
+            [("RENAMENX", "k", "n")],
+            [("RENAME", "n", "k")],
+            [("MOVE", "k", "1")],
+            [("MOVE", "n", "1")],
+            [("MOVE", "n", "2")],
+            [("SWAPDB", "0", "1")],
+            [("SWAPDB", "1", "1")],
+            [("FLUSHDB",), ("DBSIZE",)],
+            [("RESTORE", "dst", "0", PAYLOADS[0]), ("DUMP", "dst")],
+            [("RESTORE", "k", "5000", PAYLOADS[3], "REPLACE"), ("PTTL", "k"), ("DUMP", "k")],
+            [
+                ("RESTORE", "dst", "4102444800000", PAYLOADS[1], "ABSTTL"),
+                ("PEXPIRETIME", "dst"),
+                ("DUMP", "dst"),
+            ],
+            [
+                ("DUMP", "k"),
+                ("DUMP", "n"),
+                ("SET", "big", "y" * 300),
+                ("DUMP", "big"),
+                ("SET", "i", "-123"),
+                ("DUMP", "i"),
+            ],
+        )
+    ]
+    return t
+
+
+TABLES = _tables()
+
+
+@pytest.mark.parametrize("resp", [2, 3])
+@pytest.mark.parametrize("table", sorted(TABLES))
+def test_table(pika: PikaServer, real_redis: RedisServer, table: str, resp: int) -> None:
+    found: list[str] = []
+    with Pair(pika.port, real_redis.port, resp=resp) as pair:
+        for case in TABLES[table]:
+            if run_sequence(pair, case, stop_at_first=False):
+                found.append(pair.report())
+    if found:
+        raise AssertionError(
+            f"{len(found)} of {len(TABLES[table])} cases differ:\n" + "\n".join(found[:30])
+        )
+
+
+# --------------------------------------------------------------------------------------------
 # Survey: every discrepancy, grouped (python -m tests.differential.test_strings_keyspace [n])
 
 

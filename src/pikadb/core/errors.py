@@ -169,3 +169,22 @@ def subcommand_syntax(sub: str, cmd: str) -> str:
     )
 # pikadb: a type that has not registered its DEBUG DIGEST value walk yet.
 DIGEST_UNSUPPORTED = "ERR DEBUG DIGEST of a '{}' value is not supported yet"
+
+# --- sorted sets (t_zset.c) ------------------------------------------------------------
+ZSET_NAN = "ERR resulting score is not a number (NaN)"
+ZADD_XX_AND_NX = "ERR XX and NX options at the same time are not compatible"
+ZADD_GT_LT_NX = "ERR GT, LT, and/or NX options at the same time are not compatible"
+ZADD_INCR_PAIR = "ERR INCR option supports a single increment-element pair"
+ZSET_MIN_MAX_NOT_FLOAT = "ERR min or max is not a float"
+ZSET_MIN_MAX_NOT_LEX = "ERR min or max not valid string range item"
+ZRANGE_LIMIT_NEEDS_BY = (
+    "ERR syntax error, LIMIT is only supported in combination with either BYSCORE or BYLEX"
+)
+ZRANGE_WITHSCORES_BYLEX = "ERR syntax error, WITHSCORES not supported in combination with BYLEX"
+ZSET_WEIGHT_NOT_FLOAT = "ERR weight value is not a float"
+ZSET_AT_LEAST_ONE_KEY = "ERR at least 1 input key is needed for '{}' command"
+LIMIT_NEGATIVE = "ERR LIMIT can't be negative"
+NUMKEYS_POSITIVE = "ERR numkeys should be greater than 0"
+COUNT_POSITIVE = "ERR count should be greater than 0"
+MUST_BE_POSITIVE = "ERR value is out of range, must be positive"
+VALUE_OUT_OF_RANGE = "ERR value is out of range"

@@ -289,11 +289,20 @@ class RequestParser:
                 if first:
                     out.append(first)
                     skip = 1
+            gets = reader.gets
+            append = out.append
+            hdr_size = _HDR_SIZE
+            arg_size = _ARG_SIZE
             while off < n:
                 # A count of 6+ digits: hiredis would allocate it whole; let Python take it.
-                if data[off + 1 : off + 7].isdigit() and _big_count_at(data, off):
+                if (
+                    n - off > 6
+                    and 0x30 <= data[off + 6] <= 0x39
+                    and data[off + 1 : off + 7].isdigit()
+                    and _big_count_at(data, off)
+                ):
                     return self._exact_from(data, base, out[:skip])
-                cmd = reader.gets()
+                cmd = gets()
                 if cmd is False:
                     break
                 if not cmd:
@@ -303,10 +312,10 @@ class RequestParser:
                 size = -1
                 if small_bulks:
                     try:
-                        size = _HDR_SIZE[len(cmd)]
+                        size = hdr_size[len(cmd)]
                         for a in cmd:
                             la = len(a)
-                            size += la + _ARG_SIZE[la]
+                            size += la + arg_size[la]
                     except TypeError:  # an integer, a null, an error: not a bulk
                         return self._exact_from(data, base, out[:skip])
                     except IndexError:  # an element >= 64 KiB, or >= 1024 elements
@@ -316,7 +325,7 @@ class RequestParser:
                     if size < 0:
                         return self._exact_from(data, base, out[:skip])
                 off += size
-                out.append(cmd)
+                append(cmd)
         except hiredis.ProtocolError:
             return self._exact_from(data, base, out[:skip])
         acc = off
