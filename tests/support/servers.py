@@ -41,7 +41,7 @@ def wait_ping(
             return
         except redis.AuthenticationError:
             return
-        except Exception as exc:  # noqa: BLE001 - keep polling until the deadline
+        except Exception as exc:
             last = exc
             time.sleep(0.05)
     raise TimeoutError(f"server on port {port} did not answer PING: {last}")

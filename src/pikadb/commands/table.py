@@ -31,13 +31,51 @@ Handler = Callable[[Any, list[bytes]], Any]
 KeyFinder = Callable[[list[bytes]], list[int]]
 
 KNOWN_FLAGS = frozenset(
-    "write readonly denyoom admin pubsub noscript blocking loading stale skip_monitor "
-    "skip_slowlog fast no_auth no_multi allow_busy may_replicate no_mandatory_keys "
-    "sort_for_script".split()
+    [
+        "write",
+        "readonly",
+        "denyoom",
+        "admin",
+        "pubsub",
+        "noscript",
+        "blocking",
+        "loading",
+        "stale",
+        "skip_monitor",
+        "skip_slowlog",
+        "fast",
+        "no_auth",
+        "no_multi",
+        "allow_busy",
+        "may_replicate",
+        "no_mandatory_keys",
+        "sort_for_script",
+    ]
 )
 KNOWN_CATEGORIES = frozenset(
-    "keyspace read write set sortedset list hash string bitmap hyperloglog geo stream pubsub "
-    "admin fast slow blocking dangerous connection transaction scripting".split()
+    [
+        "keyspace",
+        "read",
+        "write",
+        "set",
+        "sortedset",
+        "list",
+        "hash",
+        "string",
+        "bitmap",
+        "hyperloglog",
+        "geo",
+        "stream",
+        "pubsub",
+        "admin",
+        "fast",
+        "slow",
+        "blocking",
+        "dangerous",
+        "connection",
+        "transaction",
+        "scripting",
+    ]
 )
 
 

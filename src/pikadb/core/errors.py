@@ -167,6 +167,8 @@ def subcommand_syntax(sub: str, cmd: str) -> str:
         f"ERR unknown subcommand or wrong number of arguments for '{sub[:128]}'. "
         f"Try {cmd.upper()} HELP."
     )
+
+
 # pikadb: a type that has not registered its DEBUG DIGEST value walk yet.
 DIGEST_UNSUPPORTED = "ERR DEBUG DIGEST of a '{}' value is not supported yet"
 

@@ -37,11 +37,11 @@ count (:func:`sample`):
 
 from __future__ import annotations
 
-import math
 import random
+import statistics
 import struct
 from collections.abc import Callable, Iterable, Iterator
-from itertools import islice
+from itertools import islice, pairwise
 
 from pikadb.core import errors
 from pikadb.core.errors import CommandError
@@ -490,8 +490,8 @@ def scan_entries(
 # --- random sampling (shared with hashes) -----------------------------------------------------
 EXACT_LIMIT = 512  # collections up to this size: exact choice over all entries
 SHAPE_WINDOW = 16
-SHAPE_TRIES = 16
-_WALK = 4
+SHAPE_TRIES = 32
+_TAU = 0.25  # acceptance target per entry: _TAU / size (see _Shape)
 _SHAPE_GEN_MAX = 24  # random bytes drawn after the shared prefix, at most
 
 
@@ -560,7 +560,13 @@ def _pick_by_position(
 
 
 class _Shape:
-    """Seek-based random picks over a big collection (see the module docstring)."""
+    """Seek-based random picks over a big collection (see the module docstring).
+
+    ``r`` = the shared prefix + ``width`` bytes drawn uniformly from the alphabet; ``F(x)`` =
+    P(r < x), so the entry ``s`` a seek lands on (its predecessor ``p``) is reached with
+    probability ``F(s) - F(p)``; accepting it with probability ``tau / that`` makes every
+    entry whose landing mass is at least ``tau`` equally likely (rejection sampling).
+    """
 
     def __init__(self, engine: Engine, pfx: bytes, size: int, rng: random.Random) -> None:
         self.engine = engine
@@ -572,64 +578,82 @@ class _Shape:
         first = [(k[n:], v) for k, v in islice(scan(DATA, pfx, self.end), SHAPE_WINDOW)]
         last = [k[n:] for k, _ in islice(scan(DATA, pfx, self.end, reverse=True), SHAPE_WINDOW)]
         self.first = first[0] if first else (b"", b"")
-        keys = [k for k, _ in first] + last
-        a, z = (keys[0], last[0]) if keys and last else (b"", b"")
+        head = [k for k, _ in first]
+        keys = head + last
+        a, z = (head[0], last[0]) if head and last else (b"", b"")
         c = 0
         while c < len(a) and c < len(z) and a[c] == z[c]:
             c += 1
+        self.c = c
         self.common = a[:c]
-        cap = c + _SHAPE_GEN_MAX
-        self.lengths = [max(c, min(len(k), cap)) for k in keys] or [c]
-        width = max(self.lengths)
-        lo = [255] * width
-        hi = [0] * width
-        for k in keys:
-            for i in range(c, min(len(k), width)):
-                b = k[i]
-                if b < lo[i]:
-                    lo[i] = b
-                if b > hi[i]:
-                    hi[i] = b
-        self.ranges = [(lo[i], max(lo[i], hi[i])) for i in range(c, width)]
-        alphabet = (self.ranges[0][1] - self.ranges[0][0] + 1) if self.ranges else 256
-        k_match = int(math.log(max(size, 2)) / math.log(max(alphabet, 2))) - 1
-        self.k_match = max(0, k_match)
+        self.width = max(0, min(max((len(k) for k in keys), default=c), c + _SHAPE_GEN_MAX) - c)
+        seen = {b for k in keys for b in k[c : c + _SHAPE_GEN_MAX]}
+        lo, hi = min(seen, default=0), max(seen, default=255)
+        dense = len(seen) * 2 >= hi - lo + 1
+        alphabet = bytes(range(lo, hi + 1)) if dense else bytes(sorted(seen))
+        self.alphabet = alphabet
+        self.a = len(alphabet)
+        rank = [0] * 256
+        member = [False] * 256
+        j = 0
+        for b in range(256):
+            rank[b] = j
+            if j < len(alphabet) and alphabet[j] == b:
+                member[b] = True
+                j += 1
+        self.rank = rank
+        self.member = member
+        F = self.F
+        gaps = [F(y) - F(x) for x, y in pairwise(head)]
+        tail = last[::-1]
+        gaps += [F(y) - F(x) for x, y in pairwise(tail)]
+        gaps = [g for g in gaps if g > 0]
+        self.tau = _TAU / size
+        if gaps:
+            self.tau = min(self.tau, statistics.median(gaps))
 
-    def _draw(self) -> bytes:
-        rng = self.rng
-        length = rng.choice(self.lengths)
-        c = len(self.common)
-        rand = rng.randint
-        return self.common + bytes(rand(lo, hi) for lo, hi in self.ranges[: length - c])
-
-    def _from(self, start: bytes) -> Iterator[tuple[bytes, bytes]]:
-        n = len(self.pfx)
-        for k, v in self.engine.scan(DATA, start, self.end):
-            yield k[n:], v
+    def F(self, x: bytes) -> float:
+        """P(r < x) for a drawn ``r`` (``x`` a sub-key)."""
+        c = self.c
+        head = x[:c]
+        if head != self.common:
+            return 0.0 if head < self.common else 1.0
+        total, p, a = 0.0, 1.0, self.a
+        rank, member = self.rank, self.member
+        stop = c + self.width
+        for j in range(c, min(len(x), stop)):
+            b = x[j]
+            total += p * rank[b] / a
+            if not member[b]:
+                return total
+            p /= a
+        if len(x) > stop:  # x extends every r that equals its first bytes: r < x
+            total += p
+        return total
 
     def pick(self) -> tuple[bytes, bytes]:
-        """One random entry."""
-        pfx = self.pfx
-        c = len(self.common)
+        """One random entry (after :data:`SHAPE_TRIES` rejections, the last landing)."""
+        pfx, n, scan, end = self.pfx, len(self.pfx), self.engine.scan, self.end
+        rng, F, common, alphabet, width = self.rng, self.F, self.common, self.alphabet, self.width
         landed = self.first
-        it: Iterator[tuple[bytes, bytes]] | None = None
         for _ in range(SHAPE_TRIES):
-            r = self._draw()
-            it = self._from(pfx + r)
-            hit = next(it, None)
-            if hit is None:  # past the last entry: wrap around to the first
-                it, landed = None, self.first
+            r = pfx + common + bytes(rng.choices(alphabet, k=width))
+            hit = next(scan(DATA, r, end), None)
+            if hit is None:  # past the last entry: (last, end] wraps around to the first
+                s = self.first
+                last = next(scan(DATA, pfx, end, reverse=True), None)
+                mass = 1.0 - (F(last[0][n:]) if last else 0.0) + F(s[0])
             else:
-                landed = hit
-            need = min(len(r), c + self.k_match)
-            if landed[0][:need] == r[:need]:
-                break
-        for _ in range(self.rng.randrange(_WALK)):
-            nxt = next(it, None) if it is not None else None
-            if nxt is None:  # wrap around
-                it = self._from(pfx + self.first[0] + b"\x00")
-                nxt = self.first
-            landed = nxt
+                s = (hit[0][n:], hit[1])
+                prev = next(scan(DATA, pfx, r, reverse=True), None)
+                if prev is None:  # the first entry also takes the wrapped (last, end]
+                    last = next(scan(DATA, pfx, end, reverse=True), None)
+                    mass = F(s[0]) + 1.0 - (F(last[0][n:]) if last else 0.0)
+                else:
+                    mass = F(s[0]) - F(prev[0][n:])
+            landed = s
+            if mass <= self.tau or rng.random() * mass < self.tau:
+                return s
         return landed
 
 
