@@ -20,7 +20,7 @@ import re
 from typing import Any
 
 from pikadb.commands.context import ClientState
-from pikadb.commands.table import COMMANDS, Command, KeySpec, command
+from pikadb.commands.table import CATEGORIES, COMMANDS, Command, KeySpec, command
 from pikadb.core import errors
 from pikadb.core.errors import CommandError
 from pikadb.core.glob import stringmatch
@@ -50,29 +50,6 @@ FLAG_ORDER = (
     "no_multi",
     "movablekeys",
     "allow_busy",
-)
-CATEGORY_ORDER = (
-    "keyspace",
-    "read",
-    "write",
-    "set",
-    "sortedset",
-    "list",
-    "hash",
-    "string",
-    "bitmap",
-    "hyperloglog",
-    "geo",
-    "stream",
-    "pubsub",
-    "admin",
-    "fast",
-    "slow",
-    "blocking",
-    "dangerous",
-    "connection",
-    "transaction",
-    "scripting",
 )
 KEY_FLAG_ORDER = (
     "RO",
@@ -129,7 +106,7 @@ def categories(cmd: Command) -> list[str]:
     cats = set(cmd.categories)
     if "fast" not in cats:
         cats.add("slow")  # as setImplicitACLCategories, also for containers
-    return [c for c in CATEGORY_ORDER if c in cats]
+    return [c for c in CATEGORIES if c in cats]
 
 
 def _default_key_flags(cmd: Command) -> str:

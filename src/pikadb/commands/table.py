@@ -52,31 +52,13 @@ KNOWN_FLAGS = frozenset(
         "sort_for_script",
     ]
 )
-KNOWN_CATEGORIES = frozenset(
-    [
-        "keyspace",
-        "read",
-        "write",
-        "set",
-        "sortedset",
-        "list",
-        "hash",
-        "string",
-        "bitmap",
-        "hyperloglog",
-        "geo",
-        "stream",
-        "pubsub",
-        "admin",
-        "fast",
-        "slow",
-        "blocking",
-        "dangerous",
-        "connection",
-        "transaction",
-        "scripting",
-    ]
-)
+# ACL categories, in the order Redis prints them (COMMAND INFO, ACL CAT).
+CATEGORIES = (
+    "keyspace", "read", "write", "set", "sortedset", "list", "hash", "string", "bitmap",
+    "hyperloglog", "geo", "stream", "pubsub", "admin", "fast", "slow", "blocking", "dangerous",
+    "connection", "transaction", "scripting",
+)  # fmt: skip
+KNOWN_CATEGORIES = frozenset(CATEGORIES)
 
 
 @dataclass(eq=False, slots=True)
