@@ -29,6 +29,12 @@ CASES: dict[str, tuple[str, ...]] = {
     "HSET": ("HSET", "myhash", "element:__rand_int__", "xxx"),
     "SADD": ("SADD", "myset", "element:__rand_int__"),
     "SPOP": ("SPOP", "myset"),
+    "ZADD": ("ZADD", "myzset", "__rand_int__", "element:__rand_int__"),
+    "ZRANGE": ("ZRANGE", "myzset", "0", "9"),
+    "LPUSH": ("LPUSH", "mylist", "xxx"),
+    "LRANGE_100": ("LRANGE", "mylist", "0", "99"),
+    "LRANGE_600": ("LRANGE", "mylist", "0", "599"),
+    "RPOP": ("RPOP", "mylist"),
 }
 
 

@@ -780,6 +780,86 @@ def _tables() -> dict[str, list[list[tuple[Any, ...]]]]:
             ],
         )
     ]
+    t["duplicates"] = [
+        [("MSET", "a", "1", "a", "2"), ("GET", "a")],
+        [("MSETNX", "a", "1", "a", "2"), ("GET", "a")],
+        [("SET", "a", "x"), ("MSETNX", "b", "1", "a", "2"), ("MGET", "a", "b")],
+        [("SET", "a", "x"), ("DEL", "a", "a"), ("EXISTS", "a")],
+        [
+            ("SET", "a", "x"),
+            ("EXISTS", "a", "a", "b", "a"),
+            ("TOUCH", "a", "a", "b"),
+            ("UNLINK", "a", "a", "b"),
+        ],
+        [("MSET", "a", "1", "b", "2"), ("MGET", "a", "a", "b", "c", "a")],
+        [
+            ("SET", "a", "x"),
+            ("RENAME", "a", "a"),
+            ("RENAMENX", "a", "a"),
+            ("COPY", "a", "a", "REPLACE"),
+        ],
+    ]
+    keep = [("SET", "k", "10", "EX", "1000")]
+    t["ttl-kept-or-cleared"] = [
+        [*keep, *c, ("TTL", "k"), ("GET", "k")]
+        for c in (
+            [("INCR", "k")],
+            [("DECRBY", "k", "5")],
+            [("INCRBYFLOAT", "k", "1.5")],
+            [("APPEND", "k", "0")],
+            [("SETRANGE", "k", "0", "9")],
+            [("SETRANGE", "k", "0", "")],
+            [("SET", "k", "v")],
+            [("SET", "k", "v", "KEEPTTL")],
+            [("GETSET", "k", "v")],
+            [("SET", "k", "v", "GET")],
+            [("MSET", "k", "v")],
+            [("MSETNX", "k", "v")],
+            [("SETNX", "k", "v")],
+            [("GETEX", "k")],
+            [("GETEX", "k", "PERSIST")],
+            [("PERSIST", "k")],
+            [("GETDEL", "k")],
+            [("PSETEX", "k", "200000", "v")],
+            [("EXPIRE", "k", "100"), ("SET", "k", "w", "XX")],
+            [("RENAME", "k", "j"), ("TTL", "j")],
+            [("SET", "j", "1"), ("RENAME", "j", "k")],
+            [("SET", "k", "v", "NX")],
+        )
+    ]
+    many = [("MSET", *(x for i in range(300) for x in (f"key:{i}", str(i))))]
+    t["many-keys"] = [
+        [
+            *many,
+            ("SCAN*",),
+            ("SCAN*", "COUNT", "7"),
+            ("SCAN*", "MATCH", "key:1*"),
+            ("SCAN*", "MATCH", "*9", "COUNT", "1000"),
+            ("SCAN*", "TYPE", "string", "COUNT", "3"),
+            ("SCAN*", "TYPE", "list"),
+            ("KEYS", "key:2?"),
+            ("KEYS", "*"),
+            ("DBSIZE",),
+            ("RANDOMKEY",),
+            ("DEL", *(f"key:{i}" for i in range(0, 300, 3))),
+            ("DBSIZE",),
+            ("SCAN*", "MATCH", "key:?"),
+        ],
+        [
+            *many,
+            ("SELECT", "1"),
+            ("SET", "x", "y"),
+            ("SWAPDB", "0", "1"),
+            ("DBSIZE",),
+            ("SELECT", "0"),
+            ("DBSIZE",),
+            ("KEYS", "*"),
+            ("FLUSHDB", "ASYNC"),
+            ("DBSIZE",),
+            ("SELECT", "1"),
+            ("SCAN*", "COUNT", "50"),
+        ],
+    ]
     return t
 
 

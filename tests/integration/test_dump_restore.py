@@ -148,8 +148,23 @@ COLLECTIONS = {
 }
 
 
-@pytest.mark.xfail(strict=True, reason="collection types are not implemented yet (next issues)")
-@pytest.mark.parametrize("kind", sorted(COLLECTIONS))
+# Kinds whose round trip works; the others are strict xfails until their type lands (each
+# type's owner adds its kind here).
+ROUND_TRIP_READY = {"list", "zset"}
+
+
+@pytest.mark.parametrize(
+    "kind",
+    [
+        pytest.param(
+            k,
+            marks=()
+            if k in ROUND_TRIP_READY
+            else pytest.mark.xfail(strict=True, reason="collection type not implemented yet"),
+        )
+        for k in sorted(COLLECTIONS)
+    ],
+)
 def test_collection_payloads_round_trip(r: redis.Redis, rr: redis.Redis, kind: str) -> None:
     COLLECTIONS[kind](rr)
     r.restore("k", 0, rr.dump("k"))

@@ -7,13 +7,15 @@ from __future__ import annotations
 
 import math
 import shlex
+import threading
+import time
 from collections import Counter
 
 import pytest
 import redis
+from tests.differential.harness import NULL_ARRAY, Double, Err, Pair, Side
 
 from pikadb.rdb.crc64 import crc64
-from tests.differential.harness import NULL_ARRAY, Double, Err, Pair, Side
 
 # --- scripted comparisons (both servers, both protocols) ------------------------------------
 BASICS = """
@@ -481,10 +483,10 @@ def test_zrandmember_big_zset(r: redis.Redis) -> None:
 
 def test_zscan(r: redis.Redis) -> None:
     r.zadd("small", {"b": 2, "a": 1, "c": 1.5})
-    assert r.execute_command("ZSCAN", "small", 0, "COUNT", 1) == [
-        b"0",
-        [b"a", b"1", b"c", b"1.5", b"b", b"2"],
-    ]
+    assert r.execute_command("ZSCAN", "small", 0, "COUNT", 1) == (
+        0,
+        [(b"a", 1.0), (b"c", 1.5), (b"b", 2.0)],
+    )
     r.zadd("big", {f"m{i}": i / 4 for i in range(500)})
     seen: dict[bytes, float] = {}
     cursor = 0
@@ -538,8 +540,7 @@ def frame(body: bytes, version: int = 10) -> bytes:
 
 HAND_BUILT = {
     # type 12 (ZSET_ZIPLIST): m1 "1.5", m2 2
-    "ziplist": b"\x0c\x1a"
-    + bytes.fromhex("1a000000170000000400" "00026d31" "0403312e35" "05026d32" "04f3" "ff"),
+    "ziplist": b"\x0c\x1a" + bytes.fromhex("1a00000017000000040000026d310403312e3505026d3204f3ff"),
     # type 3 (ZSET, string scores): a 1.5, b +inf
     "zset-v1": b"\x03\x02\x01a\x031.5\x01b\xfe",
     # type 5 (ZSET_2, binary scores): m -2.5
@@ -617,21 +618,23 @@ def test_command_metadata_matches_redis(r: redis.Redis, rr: redis.Redis) -> None
         "zunion", "zinter", "zdiff", "zunionstore", "zinterstore", "zdiffstore", "zintercard",
         "zpopmin", "zpopmax", "zmpop", "zrandmember", "zscan",
     ]  # fmt: skip
-    for name in names:
-        mine = r.execute_command("COMMAND", "INFO", name)[0]
-        theirs = rr.execute_command("COMMAND", "INFO", name)[0]
-        assert mine[:6] == theirs[:6], name  # name, arity, flags, first, last, step
-        assert sorted(mine[6]) == sorted(theirs[6]), name  # ACL categories
-    for args in (
-        ["zunionstore", "d", "2", "a", "b", "weights", "1", "2"],
-        ["zinter", "2", "a", "b"],
-        ["zmpop", "2", "a", "b", "min"],
-        ["zrangestore", "d", "s", "0", "-1"],
-        ["zintercard", "3", "a", "b", "c", "limit", "1"],
-    ):
-        assert r.execute_command("COMMAND", "GETKEYS", *args) == rr.execute_command(
-            "COMMAND", "GETKEYS", *args
-        ), args
+    with Pair.from_clients(r, rr) as pair:
+        for name in names:
+            mine, theirs = pair.both("COMMAND", "INFO", name)
+            mine, theirs = mine[0], theirs[0]
+            assert mine[:6] == theirs[:6], name  # name, arity, flags, first, last, step
+            assert sorted(mine[6]) == sorted(theirs[6]), name  # ACL categories
+            assert mine[7:] == theirs[7:], name  # tips, key specs, subcommands
+        for args in (
+            ["zunionstore", "d", "2", "a", "b", "weights", "1", "2"],
+            ["zinter", "2", "a", "b"],
+            ["zmpop", "2", "a", "b", "min"],
+            ["zrangestore", "d", "s", "0", "-1"],
+            ["zintercard", "3", "a", "b", "c", "limit", "1"],
+            ["zunion", "3", "a", "b"],
+        ):
+            pair.run("COMMAND", "GETKEYS", *args)
+        pair.assert_clean()
 
 
 def test_nan_rejected(r: redis.Redis) -> None:
@@ -641,3 +644,79 @@ def test_nan_rejected(r: redis.Redis) -> None:
     with pytest.raises(redis.ResponseError, match="not a valid float"):
         r.execute_command("ZADD", "z", "nan", "b")
     assert r.zscore("z", "a") == math.inf and r.zcard("z") == 1
+
+
+# --- blocking pops ---------------------------------------------------------------------------------
+def _blocked(r: redis.Redis, *args: object) -> tuple[threading.Thread, list[object]]:
+    """Run a blocking command on its own connection in a thread; wait until it blocks."""
+    port = r.connection_pool.connection_kwargs["port"]
+    out: list[object] = []
+    side = Side("blocked", port)
+
+    def run() -> None:
+        out.append(side.call(*args))
+        side.close()
+
+    before = r.info("clients")["blocked_clients"]
+    t = threading.Thread(target=run, daemon=True)
+    t.start()
+    deadline = time.monotonic() + 5
+    while r.info("clients")["blocked_clients"] <= before and time.monotonic() < deadline:
+        time.sleep(0.01)
+    return t, out
+
+
+def test_bzpop_serves_at_once_or_times_out(r: redis.Redis, rr: redis.Redis) -> None:
+    script = """
+set str v
+bzmpop abc 0 z min
+bzmpop abc 1 z mid
+bzmpop 0.1 1 z mid
+bzmpop -1 1 z min
+bzmpop 0.1 1 str min
+bzpopmin str abc
+bzpopmin str 0.1
+bzpopmin z 0.05
+bzpopmax z -1
+zadd z 1 a 2 b 3 c
+bzpopmax z str 0
+bzpopmin nokey z 0
+bzmpop 0 2 z str max count 5
+bzmpop 0.05 1 z max
+bzmpop 0.01 2 nokey z min count 2
+"""
+    for resp in (2, 3):
+        with Pair.from_clients(r, rr, resp) as pair:
+            run_script(pair, script)
+
+
+def test_bzpopmin_woken_by_zadd(r: redis.Redis) -> None:
+    t, out = _blocked(r, "BZPOPMIN", "nokey", "z", 5)
+    r.zadd("z", {"b": 2, "a": 1})
+    t.join(5)
+    assert out == [[b"z", b"a", b"1"]]
+    assert r.zrange("z", 0, -1) == [b"b"]
+
+
+def test_bzpop_waiters_served_in_order(r: redis.Redis) -> None:
+    t1, out1 = _blocked(r, "BZPOPMAX", "z", 5)
+    t2, out2 = _blocked(r, "BZMPOP", 5, 2, "other", "z", "MIN", "COUNT", 2)
+    t3, out3 = _blocked(r, "BZPOPMIN", "z", "0.3")
+    r.zadd("z", {"a": 1, "b": 2, "c": 3})
+    for t in (t1, t2, t3):
+        t.join(5)
+    assert out1 == [[b"z", b"c", b"3"]]
+    assert out2 == [[b"z", [[b"a", b"1"], [b"b", b"2"]]]]
+    assert out3 == [NULL_ARRAY]  # nothing left for the third: it times out
+    assert r.exists("z") == 0
+
+
+def test_bzpop_keeps_waiting_while_the_key_is_not_a_zset(r: redis.Redis) -> None:
+    t, out = _blocked(r, "BZPOPMIN", "k", 5)
+    r.set("k", "string")
+    time.sleep(0.1)
+    assert out == []  # still blocked
+    r.delete("k")
+    r.zadd("k", {"m": 7})
+    t.join(5)
+    assert out == [[b"k", b"m", b"7"]]

@@ -250,10 +250,18 @@ MEMBER_SHAPES = {
     "hex": lambda i, rnd: rnd.randbytes(8).hex().encode(),
     "binary": lambda i, rnd: rnd.randbytes(12),
     "words": lambda i, rnd: b"user:" + bytes(rnd.choices(b"abcdefghijklmnopqrstuvwxyz", k=8)),
+    "uuid": lambda i, rnd: b"%08x-%04x" % (rnd.getrandbits(32), rnd.getrandbits(16)),
+    "mixed": lambda i, rnd: b"a:%d" % i if i % 2 else b"zz:%d" % (i * 7),
 }
+MIXED = pytest.mark.xfail(
+    strict=True,
+    reason="known limitation: unrelated key shapes in one collection (see storage/sets.py)",
+)
 
 
-@pytest.mark.parametrize("shape", sorted(MEMBER_SHAPES))
+@pytest.mark.parametrize(
+    "shape", [pytest.param(s, marks=MIXED) if s == "mixed" else s for s in sorted(MEMBER_SHAPES)]
+)
 def test_sampler_is_bounded_and_roughly_uniform(db: Database, shape: str) -> None:
     rnd = random.Random(7)
     n = 20_000
@@ -271,9 +279,10 @@ def test_sampler_is_bounded_and_roughly_uniform(db: Database, shape: str) -> Non
     rank = {m: i for i, m in enumerate(members)}
     deciles = Counter(rank[m] * 10 // size for m in got)
     share = [deciles[d] / len(got) for d in range(10)]
-    # roughly uniform: every tenth of the members (in key order) gets 4%..20% of the picks
-    assert min(share) > 0.04 and max(share) < 0.20, (shape, share)
-    assert len(set(got)) > len(got) * 0.7  # not a few favourites
+    # every tenth of the members (in key order) gets 7%..13% of the picks
+    assert min(share) > 0.07 and max(share) < 0.13, (shape, share)
+    # as many distinct picks as uniform draws give (4000 of 20000: ~90% distinct)
+    assert len(set(got)) > len(got) * 0.8
 
 
 def test_sampler_exact_paths(db: Database) -> None:

@@ -17,10 +17,9 @@ from hypothesis import strategies as st
 
 from pikadb.core.clock import now_ms
 from pikadb.core.errors import CommandError
-from pikadb.storage import generic
+from pikadb.storage import generic, zsets
 from pikadb.storage import layout as L
 from pikadb.storage import scorecodec as SC
-from pikadb.storage import zsets
 from pikadb.storage import zsets_algebra as ops
 from pikadb.storage.engine import DATA, ZSCORE
 from pikadb.storage.keyspace import Database
@@ -353,7 +352,9 @@ lex_bound = st.one_of(
 )
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(
     st.dictionaries(members, scores, min_size=1),
     st.integers(-12, 12),

@@ -55,6 +55,7 @@ def zcmd(
     key_specs: tuple[KeySpec, ...] = (),
     key_finder: Callable[[list[bytes]], list[int]] | None = None,
     history: tuple[tuple[str, str], ...] = (),
+    tips: str = "",
 ) -> Callable[[Handler], Handler]:
     """:func:`command` with this family's defaults (@sortedset, one key)."""
     return command(
@@ -72,6 +73,7 @@ def zcmd(
         key_specs=key_specs,
         key_finder=key_finder,
         history=history,
+        tips=tips,
     )
 
 
@@ -81,8 +83,10 @@ def numkeys_finder(numkeys_idx: int, extra_first: int = 0) -> Callable[[list[byt
 
     def find(args: list[bytes]) -> list[int]:
         n = int(args[numkeys_idx])
-        keys = list(range(numkeys_idx + 1, numkeys_idx + 1 + max(n, 0)))
-        return ([extra_first] if extra_first else []) + [k for k in keys if k < len(args)]
+        if n < 0 or numkeys_idx + n >= len(args):
+            raise ValueError("bad numkeys")
+        keys = list(range(numkeys_idx + 1, numkeys_idx + 1 + n))
+        return ([extra_first] if extra_first else []) + keys
 
     return find
 
@@ -523,6 +527,7 @@ _HALF = INT64_MAX // 2
     "key [count [WITHSCORES]]",
     since="6.2.0",
     complexity="O(N) where N is the number of elements returned",
+    tips="nondeterministic_output",
 )
 def zrandmember(c: ClientState, args: list[bytes]) -> bytes:
     db = c.db
@@ -561,6 +566,7 @@ def scan_score_text(s: float, listpack: bool) -> bytes:
     "key cursor [MATCH pattern] [COUNT count]",
     since="2.8.0",
     complexity="O(1) for every call. O(N) for a complete iteration, including enough command calls for the cursor to return back to 0. N is the number of elements inside the collection.",
+    tips="nondeterministic_output",
 )
 def zscan(c: ClientState, args: list[bytes]) -> bytes:
     cursor = parse_cursor(args[2])

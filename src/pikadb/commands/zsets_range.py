@@ -193,7 +193,6 @@ def zrevrangebylex(c: ClientState, args: list[bytes]) -> bytes:
     "Count the members in a sorted set with scores within the given values",
     "key min max",
     since="2.0.0",
-    key_flags="RO",
 )
 def zcount(c: ClientState, args: list[bytes]) -> bytes:
     rng = parse_score_range(args[2], args[3])
@@ -207,7 +206,6 @@ def zcount(c: ClientState, args: list[bytes]) -> bytes:
     "Count the number of members in a sorted set between a given lexicographical range",
     "key min max",
     since="2.8.9",
-    key_flags="RO",
 )
 def zlexcount(c: ClientState, args: list[bytes]) -> bytes:
     rng = parse_lex_range(args[2], args[3])

@@ -190,3 +190,11 @@ NUMKEYS_POSITIVE = "ERR numkeys should be greater than 0"
 COUNT_POSITIVE = "ERR count should be greater than 0"
 MUST_BE_POSITIVE = "ERR value is out of range, must be positive"
 VALUE_OUT_OF_RANGE = "ERR value is out of range"
+
+# --- lists (t_list.c) ------------------------------------------------------------------
+LPOS_RANK_ZERO = (
+    "ERR RANK can't be zero: use 1 to start from the first match, 2 from the second ... "
+    "or use negative to start from the end of the list"
+)
+LPOS_COUNT_NEGATIVE = "ERR COUNT can't be negative"
+LPOS_MAXLEN_NEGATIVE = "ERR MAXLEN can't be negative"

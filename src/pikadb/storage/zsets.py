@@ -1,12 +1,15 @@
 """The sorted-set type: member -> score records plus a score index, on the versioned layout.
 
-    +--------+-----------------------------------------------+-------------------------------+
-    | cf     | key                                           | value                         |
-    +--------+-----------------------------------------------+-------------------------------+
-    | meta   | table|slot|key                                 | type=5|expire|version|size|enc |
-    | data   | version prefix | member                       | score: binary64 big-endian    |
-    | zscore | version prefix | score(8, order-preserving) | m | b"" (b"-": the score is -0.0) |
-    +--------+-----------------------------------------------+-------------------------------+
+    +--------+------------------------------------------+---------------------------------+
+    | cf     | key                                      | value                           |
+    +--------+------------------------------------------+---------------------------------+
+    | meta   | table|slot|key                           | type 5|expire|version|size|enc   |
+    | data   | version prefix | member                  | score: binary64, big-endian     |
+    | zscore | version prefix | score(8) | member       | b"" (b"-": the score is -0.0)   |
+    +--------+------------------------------------------+---------------------------------+
+
+    score(8) is the order-preserving encoding of :mod:`scorecodec`, so the zscore cf holds
+    each zset in (score, member) order, as Redis's skiplist does.
 
 ``size`` is the member count (ZCARD is O(1)). ``enc`` (one byte) is the encoding Redis 7.0
 would have for the same history: 0 listpack, 1 skiplist. Like Redis, a zset turns into a
@@ -17,10 +20,12 @@ quirk: a listpack stores an integral score as an integer, so -0.0 reads back as 
 skiplist keeps -0.0. The score index orders -0.0 as 0.0 (Redis compares with ``<``/``==``)
 and keeps the sign in its value.
 
-Ranges and ranks walk the score index with bounded scans (a rank costs O(rank), counted from
-the nearer end); nothing here loads a whole zset unless the command returns all of it. Lex
-ranges follow Redis's listpack walk exactly (first element >= min from the head, then while
-<= max), with a direct seek when every member has the same score (the normal use).
+Ranges and ranks walk the score index with bounded scans (a rank costs O(min(rank, size -
+rank)): both ends are walked); nothing here loads a whole zset unless the command returns
+all of it. Lex ranges follow Redis's listpack walk exactly (first element >= min from the
+head, then while <= max), with a direct seek when every member has the same score (the
+normal use). ZRANDMEMBER uses the sampler and ZSCAN the cursor mechanism of sets/hashes;
+ZUNION/ZINTER/ZDIFF are in :mod:`zsets_algebra`.
 
 Every write builds ONE batch and commits it once; a zset left empty is deleted.
 """
@@ -65,10 +70,6 @@ _NEG_ZERO = b"-"
 
 # ZADD flags (Redis's ZADD_IN_*)
 ZADD_NX, ZADD_XX, ZADD_GT, ZADD_LT, ZADD_INCR = 1, 2, 4, 8, 16
-
-
-def _is_neg_zero(x: float) -> bool:
-    return x == 0.0 and _copysign(1.0, x) < 0
 
 
 def _enc_of(raw: bytes) -> int:
@@ -205,17 +206,6 @@ class ZSet:
         return next(self.index(reverse=True), None)
 
     # -- writes --------------------------------------------------------------------------------
-    def put(self, b: Batch, member: bytes, score: float) -> None:
-        if score == 0.0 and _copysign(1.0, score) < 0:
-            if self.enc == ENC_LISTPACK:
-                score = 0.0
-                b.put(ZSCORE, self.pfx + _encode(score) + member, b"")
-            else:
-                b.put(ZSCORE, self.pfx + _encode(score) + member, _NEG_ZERO)
-        else:
-            b.put(ZSCORE, self.pfx + _encode(score) + member, b"")
-        b.put(DATA, self.pfx + member, _pack(score))
-
     def remove(self, b: Batch, member: bytes, score: float) -> None:
         b.delete(DATA, self.pfx + member)
         b.delete(ZSCORE, self.pfx + _encode(score) + member)
