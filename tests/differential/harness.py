@@ -228,6 +228,20 @@ class Side:
             self.resp = 3 if argv[1] == b"3" else 2
         return reply
 
+    def pipeline(self, cmds: Sequence[Sequence[Any]]) -> list[Any]:
+        """Send all, then read all replies (no SELECT/HELLO tracking: read-only checks)."""
+        if not cmds:
+            return []
+        try:
+            conn = self.conn or self._connect()
+            conn.send_packed_command(
+                conn.pack_commands([[_b(a) for a in c] for c in cmds]), check_health=False
+            )
+            return [conn.read_response() for _ in cmds]
+        except (RedisConnectionError, RedisTimeoutError, OSError) as exc:
+            self.close()
+            return [Closed(f"{type(exc).__name__}: {exc}")] * len(cmds)
+
     def close(self) -> None:
         if self.conn is not None:
             try:
@@ -273,6 +287,25 @@ def unordered(a: Any, b: Any) -> bool:
     return same(a, b)
 
 
+def unordered_pairs(a: Any, b: Any) -> bool:
+    """HGETALL-like replies: a RESP3 map or a flat RESP2 array of pairs, in any pair order."""
+    if type(a) is not type(b) or not isinstance(a, list):
+        return same(a, b)
+    if isinstance(a, RMap):
+        pa, pb = list(a), list(b)
+    elif len(a) % 2 or len(b) % 2:
+        return same(a, b)
+    else:
+        pa, pb = list(zip(a[::2], a[1::2], strict=True)), list(zip(b[::2], b[1::2], strict=True))
+    if len(pa) != len(pb):
+        return False
+    key = lambda p: (_sort_key(p[0]), _sort_key(p[1]))  # noqa: E731
+    return all(
+        same(x[0], y[0]) and same(x[1], y[1])
+        for x, y in zip(sorted(pa, key=key), sorted(pb, key=key), strict=True)
+    )
+
+
 def tolerant(delta: int) -> Callable[[Any, Any], bool]:
     """Integers within ``delta`` (negative sentinels -1/-2 exactly); anything else exactly."""
 
@@ -308,6 +341,15 @@ def scan_shape(a: Any, b: Any) -> bool:
 
 TTL_TOLERANCE_S = 2
 PTTL_TOLERANCE_MS = 2000
+
+#: redis TYPE -> (command, args after the key, comparator): reads a collection's whole content
+CONTENT_READS: dict[bytes, tuple[str, tuple[Any, ...], Callable[[Any, Any], bool]]] = {
+    b"list": ("LRANGE", (0, -1), same),
+    b"set": ("SMEMBERS", (), unordered),
+    b"hash": ("HGETALL", (), unordered_pairs),
+    b"zset": ("ZRANGE", (0, -1, "WITHSCORES"), same),
+    b"stream": ("XRANGE", ("-", "+"), same),
+}
 
 #: command name (lower) -> comparator; anything else is compared exactly.
 COMPARATORS: dict[bytes, Callable[[Any, Any], bool]] = {
@@ -502,24 +544,36 @@ class Pair:
                 side.call("SELECT", db)
             ctx = f"state of db {db}"
             self.sweep()
-            a, b = self.p.call("DBSIZE"), self.q.call("DBSIZE")
+            (a, ka), (b, kb) = (
+                self.p.pipeline([("DBSIZE",), ("KEYS", "*")]),
+                self.q.pipeline([("DBSIZE",), ("KEYS", "*")]),
+            )
             if not same(a, b):
                 self._diff(("DBSIZE",), a, b, ctx)
-            ka, kb = self.p.call("KEYS", "*"), self.q.call("KEYS", "*")
             if not unordered(ka, kb):
                 self._diff(("KEYS", "*"), ka, kb, ctx)
             keys = sorted(
                 set(kb if isinstance(kb, list) else []) | set(ka if isinstance(ka, list) else [])
             )
-            for key in keys:
-                for cmd, cmp in (
-                    ("TYPE", same),
-                    ("GET", same),
-                    ("PTTL", tolerant(PTTL_TOLERANCE_MS)),
-                ):
-                    a, b = self.p.call(cmd, key), self.q.call(cmd, key)
-                    if not cmp(a, b):
-                        self._diff((cmd, key), a, b, ctx)
+            checks: list[tuple[Any, ...]] = [
+                (cmd, key) for key in keys for cmd in ("TYPE", "GET", "PTTL")
+            ]
+            ra, rb = self.p.pipeline(checks), self.q.pipeline(checks)
+            for (cmd, key), a, b in zip(checks, ra, rb, strict=True):
+                cmp = tolerant(PTTL_TOLERANCE_MS) if cmd == "PTTL" else same
+                if not cmp(a, b):
+                    self._diff((cmd, key), a, b, ctx)
+            # collection contents, read the way redis's TYPE says the key is read
+            reads = [
+                (key, *CONTENT_READS[bytes(t)])
+                for (cmd, key), t in zip(checks, rb, strict=True)
+                if cmd == "TYPE" and isinstance(t, bytes) and bytes(t) in CONTENT_READS
+            ]
+            cmds = [(name, key, *extra) for key, name, extra, _ in reads]
+            ra, rb = self.p.pipeline(cmds), self.q.pipeline(cmds)
+            for c, (_, _, _, cmp), a, b in zip(cmds, reads, ra, rb, strict=True):
+                if not cmp(a, b):
+                    self._diff(c, a, b, ctx)
         if digest:
             a = self.p.call("DEBUG", "DIGEST")
             if not is_error(a):  # compared once pikadb has DEBUG DIGEST

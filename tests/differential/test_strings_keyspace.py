@@ -281,7 +281,8 @@ def pairs(max_pairs: int = 3) -> st.SearchStrategy[tuple[Any, ...]]:
 
 setrange_off = weighted(
     # 536_870_911 with a 1-byte value would build a legal 512 MB string: too big for tests
-    [0, 1, 3, 5, 10, 100], [-1, 536_870_912, INT64_MAX, b"abc", b"1.5"]
+    [0, 1, 3, 5, 10, 100],
+    [-1, 536_870_912, INT64_MAX, b"abc", b"1.5"],
 )
 restore_opts = shuffled_opts(
     opt((), ("REPLACE",)),

@@ -6,7 +6,9 @@ Inputs mix zsets with sets and strings (WRONGTYPE, sets as ZUNION inputs), score
 awkward ones (-0, inf, 1.1, 1e17, hex, NaN, overflow, spaces), bounds with exclusive /
 malformed forms, and options in any order. Random replies (ZRANDMEMBER) are compared by shape
 and membership; a ZSCAN call exactly when both finish in one call (small zsets), else by
-shape. ``python -m tests.differential.test_zsets [examples]`` surveys every discrepancy.
+shape. Lex ranges over a skiplist zset with differing scores are skipped: Redis's answer
+then depends on its skiplist's random levels (see :func:`lex_undefined`).
+``python -m tests.differential.test_zsets [examples]`` surveys every discrepancy.
 """
 
 from __future__ import annotations
@@ -85,7 +87,9 @@ pairs = st.lists(st.tuples(score, member), min_size=1, max_size=4).map(
     lambda ps: tuple(x for p in ps for x in p)
 )
 limit = st.tuples(
-    st.just("LIMIT"), weighted([0, 1, 2, -1], [b"x"]), weighted([1, 2, -1, 0, 5], [b"x"])
+    st.just("LIMIT"),
+    weighted([0, 1, 2, -1], [b"x", 9223372036854775807]),
+    weighted([1, 2, -1, 0, 5], [b"x", 9223372036854775807, -9223372036854775808]),
 )
 weights = st.lists(weighted([1, 2, 0, -1, b"0.5", b"inf"], [b"x", b"nan"]), min_size=1, max_size=3)
 aggregate = st.tuples(st.just("AGGREGATE"), weighted(["SUM", "MIN", "MAX", "min"], ["AVG"]))
@@ -258,10 +262,33 @@ CMPS: dict[str, Callable[[Any, Any], bool]] = {
 }
 
 
+LEX_ONLY = {"ZRANGEBYLEX", "ZREVRANGEBYLEX", "ZLEXCOUNT", "ZREMRANGEBYLEX"}
+
+
+def lex_undefined(pair: Pair, c: tuple[Any, ...]) -> bool:
+    """A lex-range command on a skiplist zset whose scores differ: Redis's answer depends on
+    the skiplist's random levels (lex ranges are defined for equal scores only), so such a
+    command is sent to neither server."""
+    name = str(c[0]).upper()
+    bylex = any(isinstance(a, str) and a.upper() == "BYLEX" for a in c)
+    if name not in LEX_ONLY and not (name in ("ZRANGE", "ZRANGESTORE") and bylex):
+        return False
+    if len(c) < (3 if name == "ZRANGESTORE" else 2):
+        return False
+    key = c[2] if name == "ZRANGESTORE" else c[1]
+    if pair.q.call("OBJECT", "ENCODING", key) != b"skiplist":
+        return False
+    ends = [pair.q.call("ZRANGE", key, i, i, "WITHSCORES") for i in (0, -1)]
+    scores = [e[-1][-1] if e and isinstance(e[-1], list) else e[-1:] for e in ends]
+    return scores[0] != scores[1]
+
+
 def run_sequence(pair: Pair, seq: list[tuple[Any, ...]], stop_at_first: bool = True) -> list[Diff]:
     pair.reset()
     start = len(pair.diffs)
     for c in seq:
+        if lex_undefined(pair, c):
+            continue
         cmp = CMPS.get(str(c[0]).upper())
         d = pair.run(*c, cmp=cmp)
         if d is not None and stop_at_first:

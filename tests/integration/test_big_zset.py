@@ -8,8 +8,6 @@ import time
 from collections.abc import Callable
 
 import pytest
-import redis
-
 from tests.support.servers import PikaServer
 
 N = 1_000_000

@@ -243,6 +243,21 @@ def test_waiter_in_another_db(r: redis.Redis) -> None:
     assert r.lrange("k", 0, -1) == [b"db0"]
 
 
+def test_swapdb_serves_clients_waiting_on_keys_it_brings(r: redis.Redis, rr: redis.Redis) -> None:
+    outcomes = []
+    for c in (r, rr):
+        other = Side("db1", _port(c))
+        other.call("SELECT", 1)
+        other.call("RPUSH", "k", "from-db1")
+        t, out = _blocked(c, "BLPOP", "k", 5)
+        c.swapdb(0, 1)
+        _join(t)
+        outcomes.append((out, c.lrange("k", 0, -1), other.call("LRANGE", "k", 0, -1)))
+        other.call("FLUSHALL")
+        other.close()
+    assert outcomes[0] == outcomes[1] == ([[b"k", b"from-db1"]], [], [])
+
+
 # --- timeouts -----------------------------------------------------------------------------------
 @pytest.mark.parametrize("resp", [2, 3])
 @pytest.mark.parametrize(

@@ -91,6 +91,9 @@ zrange z -inf +inf byscore limit 2 -5
 zrange z -inf +inf byscore limit 8 1
 zrange z -inf +inf byscore limit 9 1
 zrange z -inf +inf byscore limit 2 0
+zrangebyscore z -inf +inf limit 1 9223372036854775807
+zrange z -inf +inf byscore limit 9223372036854775807 9223372036854775807
+zrange z + - bylex rev limit 1 9223372036854775807
 zrange z (5 (5 byscore
 zrange z 5 5 byscore
 zrange z (-inf (inf byscore withscores
@@ -193,6 +196,8 @@ zpopmin nokey 0
 zpopmin z 1 2
 zpopmax z 10
 exists z
+zadd z 1 a 2 b
+zpopmin z 9223372036854775807
 zadd p 1 a 2 b 3 c
 zmpop 2 nokey p min count 2
 zmpop 1 p max

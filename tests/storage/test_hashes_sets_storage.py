@@ -155,7 +155,7 @@ def test_hash_big_flag_is_sticky(db: Database) -> None:
     assert hashes.encoding(db, *db.lookup(b"h")) == b"hashtable"  # type: ignore[arg-type]
     hashes.set_fields(db, b"h", [b"f", b"short"])
     assert hashes.encoding(db, *db.lookup(b"h")) == b"hashtable"  # type: ignore[arg-type]
-    hashes.set_fields(db, b"g", [x for i in range(128) for x in (b"f%d" % i, b"v")])
+    hashes.set_fields(db, b"g", [x for i in range(512) for x in (b"f%d" % i, b"v")])
     assert hashes.encoding(db, *db.lookup(b"g")) == b"listpack"  # type: ignore[arg-type]
     hashes.set_fields(db, b"g", [b"one-more", b"v"])
     hashes.delete_fields(db, b"g", [b"f1", b"f2"])
@@ -201,7 +201,10 @@ def test_scan_cursor_of_another_version_restarts(db: Database) -> None:
     sets.add(db, b"s", [b"a", b"b"])
     mkey, raw = db.lookup(b"s")
     assert raw is not None
-    assert sets.scan_entries(db, mkey, raw, cursor, 10, None, False) == (0, [(b"a", b""), (b"b", b"")])
+    assert sets.scan_entries(db, mkey, raw, cursor, 10, None, False) == (
+        0,
+        [(b"a", b""), (b"b", b"")],
+    )
 
 
 def test_hash_range_scans(db: Database) -> None:

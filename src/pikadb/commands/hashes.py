@@ -303,7 +303,7 @@ def hrandfield(c: ClientState, args: list[bytes]) -> bytes:
         raise CommandError(errors.SYNTAX)
     if n == 4:
         withvalues = True
-        if count < -LONG_MAX // 2 or count > LONG_MAX // 2:
+        if count < -(LONG_MAX // 2) or count > LONG_MAX // 2:
             raise CommandError(OUT_OF_RANGE)
     picks = hashes.random_fields(c.db, args[1], count)
     if not withvalues:

@@ -6,8 +6,10 @@
 ``size`` is the field count (HLEN is O(1)). ``flags`` = b"\\x01" ("big") records that Redis
 7.0 would have converted the hash to its hashtable encoding: a field or value longer than 64
 bytes was written (HSET/HMSET look at every argument, as hashTypeTryConversion does) or the
-size passed 128; it stays set while the key lives (Redis never converts back). Meta helpers,
-HSCAN paging and random sampling are shared with sets (:mod:`pikadb.storage.sets`).
+size passed 512 (Redis 7.0's compiled-in defaults: hash-max-listpack-value 64,
+hash-max-listpack-entries 512); it stays set while the key lives (Redis never converts
+back). Meta helpers, HSCAN paging and random sampling are shared with sets
+(:mod:`pikadb.storage.sets`).
 
 Writes: one meta read, at most one sub-key read per field, ONE batch and ONE commit. An
 emptied hash is deleted; HINCRBY* take the new value from a caller-supplied function so the
@@ -28,11 +30,12 @@ from pikadb.storage import generic
 from pikadb.storage import layout as L
 from pikadb.storage import sets as S
 from pikadb.storage.batch import Batch
+from pikadb.storage.binlog import OP_DELETE, OP_PUT
 from pikadb.storage.engine import DATA
 from pikadb.storage.keyspace import Database
 
 T_HASH = L.T_HASH
-MAX_LISTPACK_ENTRIES = 128
+MAX_LISTPACK_ENTRIES = 512  # Redis 7.0 default hash-max-listpack-entries
 MAX_LISTPACK_VALUE = 64
 _BIG = S.BIG
 _WRONGTYPE = errors.WRONGTYPE
@@ -112,8 +115,7 @@ def set_fields(db: Database, key: bytes, args: list[bytes], start: int = 0) -> i
             created = 1
         else:
             pairs = {args[i]: args[i + 1] for i in range(start, n, 2)}
-            for f, v in pairs.items():
-                b.put(DATA, pfx + f, v)
+            b.ops.extend([(OP_PUT, DATA, pfx + f, v) for f, v in pairs.items()])
             created = len(pairs)
         big = big or created > MAX_LISTPACK_ENTRIES
         b.put_meta(mkey, None, S.new_meta(T_HASH, 0, version, created, big))
@@ -122,20 +124,14 @@ def set_fields(db: Database, key: bytes, args: list[bytes], start: int = 0) -> i
     if raw[0] != T_HASH:
         raise CommandError(_WRONGTYPE)
     pfx = _data_prefix(mkey, raw)
-    get_ = db.engine.get
-    created = 0
     if n - start == 2:
         dkey = pfx + args[start]
-        if get_(DATA, dkey) is None:
-            created = 1
+        created = 1 if db.engine.get(DATA, dkey) is None else 0
         b.put(DATA, dkey, args[start + 1])
     else:
         pairs = {args[i]: args[i + 1] for i in range(start, n, 2)}
-        for f, v in pairs.items():
-            dkey = pfx + f
-            if get_(DATA, dkey) is None:
-                created += 1
-            b.put(DATA, dkey, v)
+        created = len(pairs) - len(S.present(db.engine, pfx, list(pairs)))
+        b.ops.extend([(OP_PUT, DATA, pfx + f, v) for f, v in pairs.items()])
     was_big = raw[25:26] == _BIG
     if created or (big and not was_big):
         size = _size_of(raw) + created
@@ -159,27 +155,20 @@ def delete_fields(db: Database, key: bytes, fields: list[bytes]) -> int:
     mkey, raw = lookup(db, key)
     if raw is None:
         return 0
-    store = db.store
     pfx = _data_prefix(mkey, raw)
-    get_ = db.engine.get
+    have = S.present(db.engine, pfx, list(dict.fromkeys(fields)))
+    if not have:
+        return 0
+    store = db.store
     b = store.batch()
-    removed = 0
-    seen: set[bytes] = set()
-    for f in fields:
-        if f in seen:
-            continue
-        seen.add(f)
-        if get_(DATA, pfx + f) is not None:
-            b.delete(DATA, pfx + f)
-            removed += 1
-    if removed:
-        size = _size_of(raw) - removed
-        if size <= 0:
-            b.delete_key(mkey, raw)
-        else:
-            b.put_meta(mkey, raw, S.resized(raw, size, False))
-        store.commit(b)
-    return removed
+    size = _size_of(raw) - len(have)
+    if size <= 0:
+        b.delete_key(mkey, raw)
+    else:
+        b.ops.extend([(OP_DELETE, DATA, pfx + f, b"") for f in have])
+        b.put_meta(mkey, raw, S.resized(raw, size, False))
+    store.commit(b)
+    return len(have)
 
 
 Updater = Callable[[bytes | None], bytes]

@@ -298,9 +298,11 @@ def set_(db: Database, ref: ListRef, i: int, value: bytes) -> bool:
 def insert(db: Database, ref: ListRef, after: bool, pivot: bytes, value: bytes) -> int:
     """LINSERT: the new length, or -1 when ``pivot`` is not found."""
     found = -1
-    before_items: list[bytes] = []
+    before_items: list[bytes] = []  # kept only while the head side may be the one to shift
+    keep = ref.size // 2 + 1
     for i, v in enumerate(ref.scan(db, 0, ref.size)):
-        before_items.append(v)
+        if i < keep:
+            before_items.append(v)
         if v == pivot:
             found = i
             break

@@ -56,6 +56,7 @@ from pikadb.rdb.listpack import string_to_int64
 from pikadb.storage import generic
 from pikadb.storage import layout as L
 from pikadb.storage.batch import Batch
+from pikadb.storage.binlog import OP_DELETE, OP_PUT
 from pikadb.storage.engine import DATA, Engine
 from pikadb.storage.keyspace import Database
 
@@ -119,6 +120,47 @@ def entries(engine: Engine, pfx: bytes) -> Iterator[tuple[bytes, bytes]]:
         yield k[n:], v
 
 
+SCAN_CHECK_MIN = 16  # from this many sub-keys, existence is checked by one bounded scan
+
+
+def present(engine: Engine, pfx: bytes, subs: list[bytes]) -> dict[bytes, bytes]:
+    """The entries among ``subs`` (distinct sub-keys) that exist: sub-key -> value.
+
+    Few sub-keys: point reads. Many: one scan of the range they span, stopped after
+    ``len(subs)`` steps (bulk loads write clustered keys, so the range holds few others);
+    sub-keys beyond where it stopped are read one by one."""
+    get = engine.get
+    if len(subs) < SCAN_CHECK_MIN:
+        out: dict[bytes, bytes] = {}
+        for sub in subs:
+            v = get(DATA, pfx + sub)
+            if v is not None:
+                out[sub] = v
+        return out
+    ordered = sorted(subs)
+    wanted = set(ordered)
+    n = len(pfx)
+    found: dict[bytes, bytes] = {}
+    budget = len(ordered) + 32
+    reached = b""
+    done = True
+    for i, (k, v) in enumerate(engine.scan(DATA, pfx + ordered[0], pfx + ordered[-1] + b"\x00")):
+        if i >= budget:
+            done = False
+            break
+        sub = k[n:]
+        reached = sub
+        if sub in wanted:
+            found[sub] = v
+    if not done:
+        for sub in ordered:
+            if sub > reached:
+                v = get(DATA, pfx + sub)
+                if v is not None:
+                    found[sub] = v
+    return found
+
+
 # --- reads -----------------------------------------------------------------------------------
 def lookup(db: Database, key: bytes) -> tuple[bytes, bytes | None]:
     """(meta key, raw) of a set key; raw None when missing; WRONGTYPE for other types."""
@@ -156,8 +198,14 @@ def iter_members(db: Database, mkey: bytes, raw: bytes) -> Iterator[bytes]:
 
 
 def members(db: Database, key: bytes) -> list[bytes]:
+    """All members; an intset-like set (see the flags) in numeric order, as Redis lists it."""
     mkey, raw = lookup(db, key)
-    return [] if raw is None else list(iter_members(db, mkey, raw))
+    if raw is None:
+        return []
+    out = list(iter_members(db, mkey, raw))
+    if not is_big(raw):
+        out.sort(key=int)
+    return out
 
 
 # --- single-key writes -----------------------------------------------------------------------
@@ -170,8 +218,7 @@ def add(db: Database, key: bytes, items: list[bytes]) -> int:
         uniq = list(dict.fromkeys(items)) if len(items) > 1 else items
         version = store.next_version()
         pfx = new_prefix(mkey, version)
-        for m in uniq:
-            b.put(DATA, pfx + m, b"")
+        b.ops.extend([(OP_PUT, DATA, pfx + m, b"") for m in uniq])
         big = not _compact(uniq, len(uniq))
         b.put_meta(mkey, None, new_meta(T_SET, 0, version, len(uniq), big))
         store.commit(b)
@@ -179,32 +226,25 @@ def add(db: Database, key: bytes, items: list[bytes]) -> int:
     if raw[0] != T_SET:
         raise CommandError(_WRONGTYPE)
     pfx = data_prefix(mkey, raw)
-    get = db.engine.get
     big = raw[25:26] == BIG
-    added = 0
     if len(items) == 1:
         m = items[0]
-        if get(DATA, pfx + m) is None:
-            b.put(DATA, pfx + m, b"")
-            added = 1
-            if not big and string_to_int64(m) is None:
-                big = True
+        if db.engine.get(DATA, pfx + m) is not None:
+            return 0
+        new = items
     else:
-        seen: set[bytes] = set()
-        for m in items:
-            if m in seen:
-                continue
-            seen.add(m)
-            if get(DATA, pfx + m) is None:
-                b.put(DATA, pfx + m, b"")
-                added += 1
-                if not big and string_to_int64(m) is None:
-                    big = True
-    if added:
-        size = _U64.unpack_from(raw, 17)[0] + added
-        b.put_meta(mkey, raw, resized(raw, size, big or size > MAX_INTSET_ENTRIES))
-        store.commit(b)
-    return added
+        uniq = list(dict.fromkeys(items))
+        have = present(db.engine, pfx, uniq)
+        new = [m for m in uniq if m not in have] if have else uniq
+        if not new:
+            return 0
+    b.ops.extend([(OP_PUT, DATA, pfx + m, b"") for m in new])
+    if not big:
+        big = any(string_to_int64(m) is None for m in new)
+    size = _U64.unpack_from(raw, 17)[0] + len(new)
+    b.put_meta(mkey, raw, resized(raw, size, big or size > MAX_INTSET_ENTRIES))
+    store.commit(b)
+    return len(new)
 
 
 def remove(db: Database, key: bytes, items: list[bytes]) -> int:
@@ -215,24 +255,18 @@ def remove(db: Database, key: bytes, items: list[bytes]) -> int:
     return _remove_from(db, mkey, raw, items)
 
 
-def _remove_from(db: Database, mkey: bytes, raw: bytes, items: Iterable[bytes]) -> int:
-    store = db.store
+def _remove_from(db: Database, mkey: bytes, raw: bytes, items: list[bytes]) -> int:
     pfx = data_prefix(mkey, raw)
-    get = db.engine.get
+    have = present(db.engine, pfx, list(dict.fromkeys(items)))
+    if not have:
+        return 0
+    store = db.store
     b = store.batch()
-    removed = 0
-    seen: set[bytes] = set()
-    for m in items:
-        if m in seen:
-            continue
-        seen.add(m)
-        if get(DATA, pfx + m) is not None:
-            b.delete(DATA, pfx + m)
-            removed += 1
-    if removed:
-        _finish_removal(b, mkey, raw, size_of(raw) - removed)
-        store.commit(b)
-    return removed
+    if len(have) < size_of(raw):  # (an emptied set is range-deleted instead)
+        b.ops.extend([(OP_DELETE, DATA, pfx + m, b"") for m in have])
+    _finish_removal(b, mkey, raw, size_of(raw) - len(have))
+    store.commit(b)
+    return len(have)
 
 
 def _finish_removal(b: Batch, mkey: bytes, raw: bytes, size: int) -> None:
@@ -476,6 +510,8 @@ def scan_entries(
             sub = k[n:]
             if match is None or match(sub):
                 out.append((sub, v))
+        if raw[0] == T_SET:  # an intset: numeric order, as Redis walks it
+            out.sort(key=lambda e: int(e[0]))
         return 0, out
     slot = (mkey[2] << 8) | mkey[3]
     start = lo

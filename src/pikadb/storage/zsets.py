@@ -35,6 +35,7 @@ from __future__ import annotations
 import math
 import random as _random
 import struct
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from itertools import islice
@@ -67,6 +68,7 @@ _copysign = math.copysign
 _isnan = math.isnan
 _WRONGTYPE = errors.WRONGTYPE
 _NEG_ZERO = b"-"
+_MAXSIZE = sys.maxsize
 
 # ZADD flags (Redis's ZADD_IN_*)
 ZADD_NX, ZADD_XX, ZADD_GT, ZADD_LT, ZADD_INCR = 1, 2, 4, 8, 16
@@ -456,7 +458,7 @@ def _score_window(z: ZSet, rng: ScoreRange, reverse: bool) -> Iterator[tuple[byt
 def _limit(it: Iterator[tuple[bytes, float]], offset: int, limit: int) -> list[tuple[bytes, float]]:
     if offset < 0:
         return []
-    if limit < 0:
+    if limit < 0 or limit > _MAXSIZE - offset:
         return list(islice(it, offset, None))
     return list(islice(it, offset, offset + limit))
 
