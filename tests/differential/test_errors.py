@@ -383,6 +383,45 @@ WRONGTYPE = [
     S("RENAME h s"),
 ]
 
+#: several problems at once: which error wins (redis checks in a fixed order)
+PRIORITY = [
+    S("SET k v EX abc NX XX"),
+    S("SET k v EX 0 FOO"),
+    S("SET k v PX abc EX 10"),
+    S("SET s v NX GET EX 0"),
+    S("GETEX s EX abc PX 1"),
+    S("GETEX missing EX abc"),
+    S("GETEX missing EX 0 PX 1"),
+    S("EXPIRE s abc NX XX"),
+    S("EXPIRE missing 10 NX XX"),
+    S("EXPIRE missing abc"),
+    ["EXPIRE", "missing", MAX, "FOO"],
+    S("COPY s t DB abc REPLACE FOO"),
+    S("COPY missing missing"),
+    S("COPY missing t DB 16"),
+    S("RESTORE k abc garbage"),
+    S("RESTORE s 0 garbage"),
+    S("RESTORE s -1 garbage"),
+    ["RESTORE", "s", "0", PAYLOAD, "FREQ", "300", "IDLETIME", "-1"],
+    S("LCS s n MINMATCHLEN abc IDX LEN"),
+    S("SCAN abc COUNT 0"),
+    S("SCAN 0 COUNT 0 MATCH"),
+    S("MOVE missing 16"),
+    S("MOVE missing 0"),
+    S("MOVE missing abc"),
+    S("SWAPDB 0 0"),
+    S("SWAPDB abc 16"),
+    S("INCRBY s abc"),
+    S("INCRBYFLOAT s abc"),
+    S("SETRANGE s -1 ''"),
+    S("SETRANGE missing -1 ''"),
+    S("SETRANGE missing 536870912 ''"),
+    S("GETRANGE missing a b"),
+    S("SETEX k abc v x"),
+    S("SELECT abc def"),
+    S("FLUSHDB ASYNC FOO"),
+]
+
 CASES: list[tuple[str, list[Any]]] = [
     (group, case)
     for group, table in [
@@ -393,6 +432,7 @@ CASES: list[tuple[str, list[Any]]] = [
         ("range", RANGE),
         ("expire-time", EXPIRE_TIME),
         ("restore", RESTORE),
+        ("priority", PRIORITY),
     ]
     for case in table
 ]

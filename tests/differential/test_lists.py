@@ -355,6 +355,8 @@ def survey(examples: int = 200) -> None:
     finally:
         pika.cleanup()
         real.cleanup()
+    total = sum(len(ds) for ds in found.values())
+    print(f"{examples} sequences per protocol (RESP2, RESP3): {total} discrepancies")
     for sig, ds in sorted(found.items()):
         print(f"== {sig} (x{len(ds)})")
         for d in ds[:3]:

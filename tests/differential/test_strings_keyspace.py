@@ -484,12 +484,35 @@ def sequences(
 
 
 SEEDS = [cmd("SET", key, value), flat(name("MSET"), pairs())]  # keep keys around
+member = st.sampled_from([b"a", b"b", b"1", b"-2.5", b"", b"\x00\xff", b"x" * 70])
+members = st.lists(member, min_size=1, max_size=3)
+#: collections, so keyspace commands meet every type and string commands get WRONGTYPE
+COLLECTIONS = [
+    flat(name("RPUSH"), key, members),
+    flat(name("SADD"), key, members),
+    flat(
+        name("HSET"),
+        key,
+        st.lists(st.tuples(member, value), min_size=1, max_size=2).map(
+            lambda ps: [x for p in ps for x in p]
+        ),
+    ),
+    flat(
+        name("ZADD"),
+        key,
+        st.lists(
+            st.tuples(st.sampled_from([0, 1, -2, b"1.5", b"inf"]), member), min_size=1, max_size=2
+        ).map(lambda ps: [x for p in ps for x in p]),
+    ),
+]
 GROUPS: dict[str, list[st.SearchStrategy[tuple[Any, ...]]]] = {
-    "strings": STRING_CMDS + SEEDS + [cmd("TTL", key), cmd("TYPE", key), UNKNOWN],
-    "keyspace": KEYSPACE_CMDS + SEEDS * 3 + [set_cmd],
-    "expiry": EXPIRY_CMDS + SEEDS,
-    "multidb": SERVER_CMDS + SEEDS + [FLUSHALL],
-    "mixed": STRING_CMDS + KEYSPACE_CMDS + EXPIRY_CMDS + SERVER_CMDS + SEEDS,
+    "strings": STRING_CMDS
+    + SEEDS
+    + [cmd("TTL", key), cmd("TYPE", key), UNKNOWN, st.one_of(COLLECTIONS)],
+    "keyspace": KEYSPACE_CMDS + SEEDS * 3 + [set_cmd] + COLLECTIONS,
+    "expiry": EXPIRY_CMDS + SEEDS + [st.one_of(COLLECTIONS)],
+    "multidb": SERVER_CMDS + SEEDS + [FLUSHALL] + COLLECTIONS,
+    "mixed": STRING_CMDS + KEYSPACE_CMDS + EXPIRY_CMDS + SERVER_CMDS + SEEDS + COLLECTIONS,
 }
 
 # --------------------------------------------------------------------------------------------

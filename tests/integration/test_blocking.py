@@ -310,12 +310,6 @@ def test_negative_fraction_rounds_to_forever(r: redis.Redis) -> None:
 
 
 # --- disconnects, introspection, reload -------------------------------------------------------
-@pytest.mark.xfail(
-    strict=True,
-    reason="server/connection.py pauses reading while a client is blocked, so a peer that "
-    "closes is not noticed (Redis keeps reading blocked clients): the zombie waiter then "
-    "takes the next pushed item",
-)
 def test_disconnect_while_blocked(r: redis.Redis) -> None:
     s = socket.create_connection(("127.0.0.1", _port(r)))
     s.sendall(b"BLPOP gone 1\r\n")  # a timeout, so a zombie waiter cannot outlive the test
@@ -439,11 +433,6 @@ def test_blocked_clients_counted(r: redis.Redis) -> None:
     side.close()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="wakes happen after the waking client's whole pipelined batch, not after each "
-    "command (needs a post-command hook in the dispatcher calling blocking.serve_ready)",
-)
 def test_pipelined_push_then_pop_serves_the_waiter_first(r: redis.Redis, rr: redis.Redis) -> None:
     outcomes = []
     for c in (r, rr):

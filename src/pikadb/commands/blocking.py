@@ -5,13 +5,14 @@ How a blocking command works::
 
     reply = try the non-blocking form                  # pops now if it can (or raises)
     if reply is None:
-        if not can_block(c):                           # inside MULTI: behave as a timeout
-            return c.enc.null_array
+        if not can_block(c):                           # inside MULTI: as if timed out
+            return c.enc.null_array                     # (BLMOVE / BRPOPLPUSH: c.enc.null)
         return block(c, keys, timeout_ms, serve, kind)  # an awaitable of the reply bytes
 
-The connection (server/connection.py) stops reading a client whose handler returned an
-awaitable, awaits it, sends its result and resumes the client's pipeline; it cancels the
-awaitable when the client disconnects. Nothing here blocks the event loop.
+The connection (server/connection.py) queues the rest of the pipeline of a client whose
+handler returned an awaitable, awaits it, sends its result and resumes the pipeline; it
+cancels the awaitable when the client disconnects (which it must keep reading to notice, as
+Redis does). Nothing here blocks the event loop.
 
 The registry (one per server) keeps, for every (db index, key), the FIFO of clients waiting
 on it; a client waiting on several keys is in each FIFO. Every commit tells the registry the

@@ -17,6 +17,7 @@ import time
 from collections.abc import Awaitable
 from typing import TYPE_CHECKING, Any
 
+from pikadb.commands import blocking
 from pikadb.commands.context import REPLY_ON, REPLY_SKIP, REPLY_SKIP_NEXT, ClientState
 from pikadb.core import errors
 from pikadb.protocol.parser import RequestParser
@@ -25,6 +26,9 @@ from pikadb.server.dispatch import execute
 
 if TYPE_CHECKING:
     from pikadb.server.app import Server
+
+# Commands queued behind a blocked command before we stop reading the client.
+BACKLOG_LIMIT = 100_000
 
 
 class Connection(asyncio.Protocol, ClientState):
@@ -85,6 +89,8 @@ class Connection(asyncio.Protocol, ClientState):
         cmds = self.parser.feed(data)
         if self._pending is not None:  # blocked: queue behind the pending command
             self._backlog += cmds
+            if len(self._backlog) > BACKLOG_LIMIT and self.transport is not None:
+                self.transport.pause_reading()  # resumed when the blocked command ends
             return
         self._run(cmds, 0)
 
@@ -98,6 +104,8 @@ class Connection(asyncio.Protocol, ClientState):
         while i < n:
             reply = execute(self, cmds[i])
             i += 1
+            if blocking.READY:  # serve woken blocked clients after each command, as Redis
+                blocking.serve_all_ready()
             if type(reply) is not bytes and isinstance(reply, Awaitable):
                 self._block(reply, cmds, i)
                 break
@@ -140,8 +148,8 @@ class Connection(asyncio.Protocol, ClientState):
         self.send_held()
 
     def _block(self, awaitable: Awaitable[bytes], cmds: list[list[bytes]], resume_at: int) -> None:
-        if self.transport is not None:
-            self.transport.pause_reading()
+        # Keep reading while blocked (as Redis): a disconnect must be noticed so the dead
+        # waiter leaves its queue; commands that arrive wait in the backlog.
         self._backlog = cmds[resume_at:]
         fut = asyncio.ensure_future(awaitable)
         self._pending = fut
