@@ -151,3 +151,14 @@ def test_set(
         return (b"SADD", b"big", *(b"m%d:" % j + PAD for j in range(base, base + PER_COMMAND)))
 
     run_case(make_server, rr, real_redis, "set", build, "SCARD")
+
+
+def test_zset(
+    make_server: Callable[..., PikaServer], rr: redis.Redis, real_redis: RedisServer
+) -> None:
+    def build(i: int) -> tuple[bytes, ...]:
+        base = i * PER_COMMAND
+        pairs = (x for j in range(base, base + PER_COMMAND) for x in (b"%d" % j, b"m%d:" % j + PAD))
+        return (b"ZADD", b"big", *pairs)
+
+    run_case(make_server, rr, real_redis, "zset", build, "ZCARD")

@@ -29,11 +29,14 @@ count (:func:`sample`):
   seen bytes). A random key ``r`` of that shape is drawn and RocksDB seeks to the entry ``s``
   at or after it; the landing probability of ``s`` is computable, ``F(s) - F(p)`` (``F(x)``
   = P(r < x), ``p`` the entry before ``s``, one reverse seek), and ``s`` is accepted with
-  probability ``tau / (F(s) - F(p))`` (``tau`` ~ 1/(4 size), capped by the typical gap in
-  the windows). Every entry whose landing mass is at least ``tau`` is then equally likely:
-  sequential ids (``1..N``, ``item:<n>``), random ids (hex, uuids, binary) and words come
-  out uniform in practice (the storage tests measure deciles). Cost: two 16-entry scans per
-  call, then ~2-4 tries of two seeks per pick (~0.1-0.2 ms). Limitation: a collection made
+  probability ``tau / (F(s) - F(p))`` (``tau``: 1/(2 size), capped by the lower quartile of
+  the gaps seen in the windows). Every entry whose landing mass is at least ``tau`` is then
+  equally likely: sequential ids (``1..N``, ``item:<n>``), random ids (hex, uuids, binary)
+  and words come out uniform in practice (the storage tests measure deciles). Cost: two
+  16-entry scans when a collection's shape is first needed (shapes are cached per key
+  version, rebuilt when the size moves by half), then ~3-4 tries per pick, each one seek
+  plus, unless an upper bound already rejects it, one reverse seek (~4-7 seeks, ~0.1 ms).
+  A stale shape still samples exactly, only less efficiently. Limitation: a collection made
   of a few unrelated key shapes (``a:<n>`` and ``zz:<n>`` mixed) puts most of the drawn mass
   into empty stretches; after :data:`SHAPE_TRIES` rejections in a row the call stops
   rejecting (bounded cost) and favours the entries after those stretches; distinct picks
@@ -43,8 +46,8 @@ count (:func:`sample`):
 from __future__ import annotations
 
 import random
-import statistics
 import struct
+from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator
 from itertools import islice, pairwise
 
@@ -532,7 +535,7 @@ def scan_entries(
 EXACT_LIMIT = 512  # collections up to this size: exact choice over all entries
 SHAPE_WINDOW = 16
 SHAPE_TRIES = 32
-_TAU = 0.25  # acceptance target per entry: _TAU / size (see _Shape)
+_TAU = 0.5  # acceptance target per entry: at most _TAU / size (see _Shape)
 _SHAPE_GEN_MAX = 24  # random bytes drawn after the shared prefix, at most
 
 
@@ -562,13 +565,25 @@ def sample(
         picked = _pick_by_position(engine, pfx, size, count, distinct, rnd)
         rnd.shuffle(picked)
         return picked
-    shape = _Shape(engine, pfx, size, rnd)
+    shape = _shape_for(engine, pfx, size)
+    strict = True  # until the shape fails SHAPE_TRIES times in a row (then: bounded cost)
+    rebuilt = False
+
+    def one() -> tuple[bytes, bytes]:
+        nonlocal strict, shape, rebuilt
+        entry, accepted = shape.pick(rnd, strict)
+        strict = strict and accepted
+        if shape.stale and not rebuilt:  # members outside the cached shape: look again
+            shape = _shape_for(engine, pfx, size, rebuild=True)
+            rebuilt = True
+        return entry
+
     if not distinct:
-        return [shape.pick() for _ in range(count)]
+        return [one() for _ in range(count)]
     got: dict[bytes, bytes] = {}
     attempts = 0
     while len(got) < count:
-        k, v = shape.pick()
+        k, v = one()
         got[k] = v
         attempts += 1
         if attempts > count * 4 + 32:  # an uneven key space: take what follows a landing
@@ -578,6 +593,32 @@ def sample(
                     break
             break
     return list(got.items())
+
+
+_SHAPES: OrderedDict[bytes, _Shape] = OrderedDict()
+_SHAPES_MAX = 64
+
+
+def _shape_for(engine: Engine, pfx: bytes, size: int, rebuild: bool = False) -> _Shape:
+    """The (cached) shape of the collection under ``pfx``: rebuilt when its size moved by
+    half, the engine changed or a pick landed outside the shared prefix (members added
+    since). Otherwise a slightly stale shape still samples exactly (F describes the drawn
+    keys, whatever they are); only its efficiency and tau drift."""
+    shape = _SHAPES.get(pfx)
+    if (
+        not rebuild
+        and shape is not None
+        and not shape.stale
+        and shape.engine is engine
+        and size * 2 > shape.size > size * 2 // 3
+    ):
+        _SHAPES.move_to_end(pfx)
+        return shape
+    shape = _Shape(engine, pfx, size)
+    _SHAPES[pfx] = shape
+    if len(_SHAPES) > _SHAPES_MAX:
+        _SHAPES.popitem(last=False)
+    return shape
 
 
 def _pick_by_position(
@@ -611,17 +652,15 @@ class _Shape:
     entry whose landing mass is at least ``tau`` equally likely (rejection sampling).
     """
 
-    def __init__(self, engine: Engine, pfx: bytes, size: int, rng: random.Random) -> None:
+    def __init__(self, engine: Engine, pfx: bytes, size: int) -> None:
         self.engine = engine
         self.pfx = pfx
+        self.size = size
         self.end = L.prefix_end(pfx)
-        self.rng = rng
         n = len(pfx)
         scan = engine.scan
-        first = [(k[n:], v) for k, v in islice(scan(DATA, pfx, self.end), SHAPE_WINDOW)]
+        head = [k[n:] for k, _ in islice(scan(DATA, pfx, self.end), SHAPE_WINDOW)]
         last = [k[n:] for k, _ in islice(scan(DATA, pfx, self.end, reverse=True), SHAPE_WINDOW)]
-        self.first = first[0] if first else (b"", b"")
-        head = [k for k, _ in first]
         keys = head + last
         a, z = (head[0], last[0]) if head and last else (b"", b"")
         c = 0
@@ -647,14 +686,12 @@ class _Shape:
         self.rank = rank
         self.member = member
         F = self.F
-        gaps = [F(y) - F(x) for x, y in pairwise(head)]
-        tail = last[::-1]
-        gaps += [F(y) - F(x) for x, y in pairwise(tail)]
-        gaps = [g for g in gaps if g > 0]
-        self.degraded = False
+        self.stale = False
+        marks = [F(k) for k in head] + [F(k) for k in reversed(last)]
+        gaps = [y - x for x, y in pairwise(marks) if y > x]
         self.tau = _TAU / size
         if gaps:
-            self.tau = min(self.tau, statistics.median(gaps))
+            self.tau = min(self.tau, sorted(gaps)[len(gaps) // 4])
 
     def F(self, x: bytes) -> float:
         """P(r < x) for a drawn ``r`` (``x`` a sub-key)."""
@@ -675,31 +712,50 @@ class _Shape:
             total += p
         return total
 
-    def pick(self) -> tuple[bytes, bytes]:
-        """One random entry (after :data:`SHAPE_TRIES` rejections, the last landing)."""
+    def _first(self) -> tuple[bytes, bytes]:
+        n = len(self.pfx)
+        for k, v in self.engine.scan(DATA, self.pfx, self.end):
+            return k[n:], v
+        return b"", b""
+
+    def pick(self, rng: random.Random, strict: bool = True) -> tuple[tuple[bytes, bytes], bool]:
+        """(one random entry, accepted). Not ``strict``: one try, no rejection; after
+        :data:`SHAPE_TRIES` rejections: the last landing, not accepted."""
         pfx, n, scan, end = self.pfx, len(self.pfx), self.engine.scan, self.end
-        rng, F, common, alphabet, width = self.rng, self.F, self.common, self.alphabet, self.width
-        landed = self.first
-        for _ in range(1 if self.degraded else SHAPE_TRIES):
+        F, common, alphabet, width = self.F, self.common, self.alphabet, self.width
+        landed = (b"", b"")
+        for _ in range(SHAPE_TRIES if strict else 1):
             r = pfx + common + bytes(rng.choices(alphabet, k=width))
             hit = next(scan(DATA, r, end), None)
             if hit is None:  # past the last entry: (last, end] wraps around to the first
-                s = self.first
+                s = self._first()
                 last = next(scan(DATA, pfx, end, reverse=True), None)
                 mass = 1.0 - (F(last[0][n:]) if last else 0.0) + F(s[0])
             else:
                 s = (hit[0][n:], hit[1])
+                if not s[0].startswith(common):
+                    self.stale = True
+                if not strict:
+                    return s, False
+                fs = F(s[0])
+                u = rng.random()
+                if u * (fs - F(r[n:])) >= self.tau:  # mass >= F(s) - F(r): rejected anyway
+                    landed = s
+                    continue
                 prev = next(scan(DATA, pfx, r, reverse=True), None)
                 if prev is None:  # the first entry also takes the wrapped (last, end]
                     last = next(scan(DATA, pfx, end, reverse=True), None)
-                    mass = F(s[0]) + 1.0 - (F(last[0][n:]) if last else 0.0)
+                    mass = fs + 1.0 - (F(last[0][n:]) if last else 0.0)
                 else:
-                    mass = F(s[0]) - F(prev[0][n:])
+                    mass = fs - F(prev[0][n:])
+                landed = s
+                if u * mass < self.tau:
+                    return s, True
+                continue
             landed = s
-            if mass <= self.tau or rng.random() * mass < self.tau:
-                return s
-        self.degraded = True  # this shape does not fit the keys: stop rejecting (bounded cost)
-        return landed
+            if not strict or rng.random() * mass < self.tau:
+                return s, strict
+        return landed, False
 
     def walk_from(self, sub: bytes) -> Iterator[tuple[bytes, bytes]]:
         """The entries after ``sub``, wrapping around once."""

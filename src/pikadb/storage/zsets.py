@@ -35,7 +35,6 @@ from __future__ import annotations
 import math
 import random as _random
 import struct
-import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from itertools import islice
@@ -68,7 +67,7 @@ _copysign = math.copysign
 _isnan = math.isnan
 _WRONGTYPE = errors.WRONGTYPE
 _NEG_ZERO = b"-"
-_MAXSIZE = sys.maxsize
+_RANK_STEP = 32  # index entries counted per turn at each end
 
 # ZADD flags (Redis's ZADD_IN_*)
 ZADD_NX, ZADD_XX, ZADD_GT, ZADD_LT, ZADD_INCR = 1, 2, 4, 8, 16
@@ -184,15 +183,22 @@ class ZSet:
         return None if v is None else _unpack(v)
 
     def index(
-        self, lo: bytes | None = None, hi: bytes | None = None, reverse: bool = False
+        self,
+        lo: bytes | None = None,
+        hi: bytes | None = None,
+        reverse: bool = False,
+        skip: int = 0,
     ) -> Iterator[tuple[bytes, float]]:
         """(member, score) in (score, member) order; ``lo``/``hi`` bound the index key suffix
-        (score(8) + member), [lo, hi)."""
+        (score(8) + member), [lo, hi). The first ``skip`` entries are passed over undecoded."""
         pfx, n = self.pfx, self.plen
         start = pfx if lo is None else pfx + lo
         end = self.pend if hi is None else pfx + hi
         m = n + 8
-        for k, v in self.engine.scan(ZSCORE, start, end, reverse):
+        it = self.engine.scan(ZSCORE, start, end, reverse)
+        if skip > 0:
+            next(islice(it, skip, skip), None)
+        for k, v in it:
             yield k[m:], (-0.0 if v else _decode(k[n:m]))
 
     def members(self) -> Iterator[tuple[bytes, float]]:
@@ -388,20 +394,22 @@ def rank(db: Database, key: bytes, member: bytes, reverse: bool) -> tuple[int, f
     s = z.score(member)
     if s is None:
         return None
-    target = _encode(s) + member
-    fwd = z.index(None, target)
-    back = z.index(target + b"\x00", None, reverse=True)
-    r = -1
+    target = z.pfx + _encode(s) + member
+    scan = z.engine.scan
+    fwd = scan(ZSCORE, z.pfx, target)  # the entries below the member
+    back = scan(ZSCORE, target + b"\x00", z.pend, True)  # ... and above it
     below = above = 0
     while True:
-        if next(fwd, None) is None:
+        n = len(list(islice(fwd, _RANK_STEP)))
+        below += n
+        if n < _RANK_STEP:
             r = below
             break
-        below += 1
-        if next(back, None) is None:
+        n = len(list(islice(back, _RANK_STEP)))
+        above += n
+        if n < _RANK_STEP:
             r = z.size - 1 - above
             break
-        above += 1
     return (z.size - 1 - r if reverse else r), s
 
 
@@ -425,12 +433,12 @@ def _by_rank(z: ZSet, start: int, end: int, reverse: bool) -> list[tuple[bytes, 
     lo, hi = (start, end) if not reverse else (size - 1 - end, size - 1 - start)
     n = hi - lo + 1
     if lo <= size - 1 - hi:
-        items = list(islice(z.index(), lo, lo + n))
+        items = list(islice(z.index(skip=lo), n))
         if reverse:
             items.reverse()
     else:
         skip = size - 1 - hi
-        items = list(islice(z.index(reverse=True), skip, skip + n))
+        items = list(islice(z.index(reverse=True, skip=skip), n))
         if not reverse:
             items.reverse()
     return items
@@ -448,28 +456,22 @@ def range_by_rank(
     return _by_rank(z, bounds[0], bounds[1], reverse)
 
 
-def _score_window(z: ZSet, rng: ScoreRange, reverse: bool) -> Iterator[tuple[bytes, float]]:
+def _score_window(
+    z: ZSet, rng: ScoreRange, reverse: bool, skip: int = 0
+) -> Iterator[tuple[bytes, float]]:
     if rng.empty():
         return iter(())
     lo, hi = rng.index_bounds()
-    return z.index(lo, hi, reverse)
-
-
-def _limit(it: Iterator[tuple[bytes, float]], offset: int, limit: int) -> list[tuple[bytes, float]]:
-    if offset < 0:
-        return []
-    if limit < 0 or limit > _MAXSIZE - offset:
-        return list(islice(it, offset, None))
-    return list(islice(it, offset, offset + limit))
+    return z.index(lo, hi, reverse, skip)
 
 
 def range_by_score(
     db: Database, key: bytes, rng: ScoreRange, reverse: bool, offset: int = 0, limit: int = -1
 ) -> list[tuple[bytes, float]]:
     z = open_zset(db, key)
-    if z is None or (offset > 0 and offset >= z.size):
+    if z is None or offset < 0 or (offset > 0 and offset >= z.size):
         return []
-    return _limit(_score_window(z, rng, reverse), offset, limit)
+    return list(islice(_score_window(z, rng, reverse, offset), None if limit < 0 else limit))
 
 
 def count_by_score(db: Database, key: bytes, rng: ScoreRange) -> int:
