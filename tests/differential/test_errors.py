@@ -442,7 +442,8 @@ NUL_ECHO = "unknown-command error: Redis echoes name/args with %.128s (stops at 
 ARGS_128 = "unknown-command error: Redis stops listing args once the list reaches 128 chars"
 SELECT_INT32 = "SELECT outside int32: Redis says 'value is out of range, value must between ...'"
 
-#: known pikadb gaps (exact argv), marked xfail(strict=True) with the reason
+#: known pikadb gaps (exact argv), marked xfail(strict=True) with the reason. When one is fixed
+#: the case XPASSes: drop it here and the matching KNOWN_GAPS entry in test_strings_keyspace.py.
 KNOWN: list[tuple[list[Any], str]] = [
     (["GET\x00"], NUL_ECHO),
     (["FOO", b"bin\x00\xff"], NUL_ECHO),

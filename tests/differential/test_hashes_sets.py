@@ -29,7 +29,17 @@ import pytest
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
-from tests.differential.harness import Diff, Err, Pair, RMap, RSet, is_error, same, unordered
+from tests.differential.harness import (
+    Diff,
+    Err,
+    Pair,
+    RMap,
+    RSet,
+    is_error,
+    same,
+    scaled,
+    unordered,
+)
 from tests.support.servers import PikaServer, RedisServer
 
 HKEYS = [b"h1", b"h2", b"{t}h"]
@@ -406,7 +416,7 @@ def pair3(pika: PikaServer, real_redis: RedisServer) -> Iterator[Pair]:
 
 def _settings(n: int) -> Callable[[Any], Any]:
     return settings(
-        max_examples=n,
+        max_examples=scaled(n),
         deadline=None,
         database=None,
         suppress_health_check=[

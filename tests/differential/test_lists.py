@@ -21,7 +21,7 @@ import redis
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
-from tests.differential.harness import Diff, Pair, Side, same
+from tests.differential.harness import Diff, Pair, Side, same, scaled
 from tests.support.servers import PikaServer, RedisServer
 
 LKEYS = [b"l1", b"l2", b"{t}l"]
@@ -289,7 +289,7 @@ def pairs3(pika: PikaServer, real_redis: RedisServer) -> Iterator[Pair]:
 
 def _settings(n: int) -> Callable[[Any], Any]:
     return settings(
-        max_examples=n,
+        max_examples=scaled(n),
         deadline=None,
         database=None,
         suppress_health_check=[

@@ -16,70 +16,27 @@ import pytest
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
-from tests.differential.harness import Diff, Pair
+from tests.differential.harness import Diff, Pair, scaled
 from tests.support.servers import PikaServer, RedisServer
 
 # --------------------------------------------------------------------------------------------
 # Building blocks
 
+# fmt: off
 KEYS = [b"k1", b"k2", b"{t}a", b"{t}b", b"bin\x00\xff", b"", b"a[*]?\\"]
 VALUES = [
-    b"",
-    b"0",
-    b"1",
-    b"-1",
-    b"42",
-    b"10",
-    b"007",
-    b"+1",
-    b" 1",
-    b"1 ",
-    b"abc",
-    b"hello world",
-    b"9223372036854775807",
-    b"-9223372036854775808",
-    b"9223372036854775808",
-    b"3.14",
-    b"-0.5",
-    b"1e3",
-    b"1.5e308",
-    b"inf",
-    b"-inf",
-    b"nan",
-    b"0x10",
-    b"\x00\xff\xfe",
-    b"x" * 100,
-    b"10.50",
+    b"", b"0", b"1", b"-1", b"42", b"10", b"007", b"+1", b" 1", b"1 ", b"abc", b"hello world",
+    b"9223372036854775807", b"-9223372036854775808", b"9223372036854775808", b"3.14", b"-0.5",
+    b"1e3", b"1.5e308", b"inf", b"-inf", b"nan", b"0x10", b"\x00\xff\xfe", b"x" * 100, b"10.50",
 ]
 INT64_MAX = (1 << 63) - 1
 INT64_MIN = -(1 << 63)
 INTS = [0, 1, -1, 2, 3, 10, 100, -100, 12345, INT64_MAX, INT64_MIN, INT64_MAX - 1]
 BAD_INTS = [
-    b"abc",
-    b"1.5",
-    b" 1",
-    b"",
-    b"01",
-    b"+1",
-    b"9223372036854775808",
-    b"-9223372036854775809",
-    b"0x10",
-    b"1e3",
+    b"abc", b"1.5", b" 1", b"", b"01", b"+1", b"9223372036854775808", b"-9223372036854775809",
+    b"0x10", b"1e3",
 ]
-FLOATS = [
-    b"1.5",
-    b"-0.5",
-    b"0",
-    b"1e2",
-    b"3",
-    b"-3.0e-2",
-    b"5.0e3",
-    b"1.",
-    b".5",
-    b"0.1",
-    b"-1.1",
-    b"17179869184",
-]
+FLOATS = [b"1.5", b"-0.5", b"0", b"1e2", b"3", b"-3.0e-2", b"5.0e3", b"1.", b".5", b"0.1", b"-1.1", b"17179869184"]
 BAD_FLOATS = [b"inf", b"-inf", b"nan", b"abc", b"1e400", b"0x10", b" 1", b"", b"1,5", b"1_0"]
 REL_S = [100, 1000, 86400, 0, -1, -100]
 REL_MS = [100_000, 5_000_000, 0, -1, -5000]
@@ -90,31 +47,11 @@ INDEXES = [0, 1, 2, 3, -1, -2, -3, -100, 100, INT64_MAX, INT64_MIN]
 DBS = [0, 1, 2]
 BAD_DBS = [16, -1, 100, b"abc", b"1.0", INT64_MAX, b"", 2147483648, -2147483649]
 PATTERNS = [
-    b"a\\[*",
-    b"a\\[\\*\\]*",
-    b"*\\?*",
-    b"a[[]*",
-    b"*\\\\",
-    b"*",
-    b"k*",
-    b"{t}*",
-    b"k?",
-    b"*[ab]",
-    b"[^k]*",
-    b"\\{t\\}*",
-    b"",
-    b"*\xff*",
-    b"bin*",
-    b"[",
-    b"*\\",
-    b"[a-",
-    b"?",
-    b"??",
-    b"*1",
-    b"[!k]*",
-    b"k[1-2]",
-    b"K*",
+    b"a\\[*", b"a\\[\\*\\]*", b"*\\?*", b"a[[]*", b"*\\\\", b"*", b"k*", b"{t}*", b"k?", b"*[ab]",
+    b"[^k]*", b"\\{t\\}*", b"", b"*\xff*", b"bin*", b"[", b"*\\", b"[a-", b"?", b"??", b"*1",
+    b"[!k]*", b"k[1-2]", b"K*",
 ]
+# fmt: on
 #: DUMP payloads made by redis 7.0 (RDB 10) for string values, plus broken ones.
 PAYLOADS = [
     b"\x00\x05hello\n\x00cr\xdfve4 \n",
@@ -520,7 +457,7 @@ GROUPS: dict[str, list[st.SearchStrategy[tuple[Any, ...]]]] = {
 
 
 def run_sequence(pair: Pair, seq: list[tuple[Any, ...]], stop_at_first: bool = True) -> list[Diff]:
-    pair.reset()
+    pair.clear()  # the pair was reset (FLUSHALL) once when made
     diffs = pair.run_all(seq, stop_at_first=stop_at_first)
     if not diffs or not stop_at_first:
         diffs += pair.check_state()
@@ -530,18 +467,20 @@ def run_sequence(pair: Pair, seq: list[tuple[Any, ...]], stop_at_first: bool = T
 @pytest.fixture(scope="module")
 def pairs2(pika: PikaServer, real_redis: RedisServer) -> Iterator[Pair]:
     with Pair(pika.port, real_redis.port, resp=2) as p:
+        p.reset()
         yield p
 
 
 @pytest.fixture(scope="module")
 def pairs3(pika: PikaServer, real_redis: RedisServer) -> Iterator[Pair]:
     with Pair(pika.port, real_redis.port, resp=3) as p:
+        p.reset()
         yield p
 
 
 def _settings(n: int) -> Callable[[Any], Any]:
     return settings(
-        max_examples=n,
+        max_examples=scaled(n),
         deadline=None,
         database=None,
         suppress_health_check=[
@@ -590,302 +529,123 @@ def test_mixed_resp3(pairs3: Pair, seq: list[tuple[Any, ...]]) -> None:
 # --------------------------------------------------------------------------------------------
 # Deterministic tables: every combination, all discrepancies reported at once
 
+# fmt: off
 M, N = str(INT64_MAX), str(INT64_MIN)
 FLOAT_STARTS = [
-    "0",
-    "10.50",
-    "3.0e3",
-    "1e17",
-    "-0",
-    "0.1",
-    "1.7976931348623157e308",
-    "5",
-    "-5.5",
-    "1.1",
-    "9007199254740993",
-    "123456789012345678",
-    "1e-5",
-    "0x10",
-    "17179869184",
-    "  1",
-    "1e",
-    "",
+    "0", "10.50", "3.0e3", "1e17", "-0", "0.1", "1.7976931348623157e308", "5", "-5.5", "1.1",
+    "9007199254740993", "123456789012345678", "1e-5", "0x10", "17179869184", "  1", "1e", "",
 ]
 FLOAT_INCRS = [
-    "0.1",
-    "-0.1",
-    "1e17",
-    "0",
-    "-0",
-    "1.5",
-    "3",
-    "1e-5",
-    "-10.5",
-    "2.5e-3",
-    "1e308",
-    "5.0e3",
-    "-1.7976931348623157e308",
-    "0.3333333333333333",
-    "1.0000000000000002",
-    "-5.5",
-    "1e-300",
+    "0.1", "-0.1", "1e17", "0", "-0", "1.5", "3", "1e-5", "-10.5", "2.5e-3", "1e308", "5.0e3",
+    "-1.7976931348623157e308", "0.3333333333333333", "1.0000000000000002", "-5.5", "1e-300",
 ]
 RANGE_VALUES = ["", "Hello World", "12345", "\x00\xff", "a"]
 RANGE_IDX = [0, 1, 3, 10, 11, 100, -1, -3, -11, -12, -100, M, N]
 LCS_PAIRS = [
-    ("ohmytext", "mynewtext"),
-    ("", "abc"),
-    ("abc", "abc"),
-    ("abcdef", "xbcdyf"),
-    ("aaaa", "aa"),
-    ("12345", "2345x"),
-    ("abcabc", "cbacba"),
+    ("ohmytext", "mynewtext"), ("", "abc"), ("abc", "abc"), ("abcdef", "xbcdyf"), ("aaaa", "aa"),
+    ("12345", "2345x"), ("abcabc", "cbacba"),
 ]
 LCS_OPTS = [
-    (),
-    ("LEN",),
-    ("IDX",),
-    ("IDX", "WITHMATCHLEN"),
-    ("IDX", "MINMATCHLEN", "2"),
-    ("WITHMATCHLEN", "IDX", "MINMATCHLEN", "4"),
-    ("MINMATCHLEN", "0", "IDX"),
-    ("LEN", "MINMATCHLEN", "3"),
+    (), ("LEN",), ("IDX",), ("IDX", "WITHMATCHLEN"), ("IDX", "MINMATCHLEN", "2"),
+    ("WITHMATCHLEN", "IDX", "MINMATCHLEN", "4"), ("MINMATCHLEN", "0", "IDX"), ("LEN", "MINMATCHLEN", "3"),
 ]
-SET_STATES: list[list[tuple[Any, ...]]] = [
-    [],
-    [("SET", "k", "old")],
-    [("SET", "k", "old", "EX", "1000")],
-]
+SET_STATES: list[list[tuple[Any, ...]]] = [[], [("SET", "k", "old")], [("SET", "k", "old", "EX", "1000")]]
 SET_OPTS = [
-    (),
-    ("NX",),
-    ("XX",),
-    ("GET",),
-    ("KEEPTTL",),
-    ("XX", "GET"),
-    ("NX", "GET"),
-    ("GET", "KEEPTTL"),
-    ("EX", "100", "GET"),
-    ("XX", "KEEPTTL"),
-    ("PXAT", "4102444800000", "XX"),
-    ("EXAT", "1", "GET"),
-    ("NX", "EXAT", "1"),
-    ("PX", "100000", "KEEPTTL"),
+    (), ("NX",), ("XX",), ("GET",), ("KEEPTTL",), ("XX", "GET"), ("NX", "GET"), ("GET", "KEEPTTL"),
+    ("EX", "100", "GET"), ("XX", "KEEPTTL"), ("PXAT", "4102444800000", "XX"), ("EXAT", "1", "GET"),
+    ("NX", "EXAT", "1"), ("PX", "100000", "KEEPTTL"),
 ]
 GETEX_OPTS = [
-    (),
-    ("PERSIST",),
-    ("EX", "100"),
-    ("PX", "100000"),
-    ("EXAT", "4102444800"),
-    ("PXAT", "4102444800000"),
-    ("EXAT", "1"),
-    ("PXAT", "1"),
-    ("EX", "0"),
+    (), ("PERSIST",), ("EX", "100"), ("PX", "100000"), ("EXAT", "4102444800"), ("PXAT", "4102444800000"),
+    ("EXAT", "1"), ("PXAT", "1"), ("EX", "0"),
 ]
-EXPIRE_OPTS = [
-    (t, *f) for t in ("50", "200", "-1", "0") for f in ((), ("NX",), ("XX",), ("GT",), ("LT",))
+EXPIRE_OPTS = [(t, *f) for t in ("50", "200", "-1", "0") for f in ((), ("NX",), ("XX",), ("GT",), ("LT",))]
+KEPT_TTL_CASES: list[list[tuple[Any, ...]]] = [
+    [("INCR", "k")], [("DECRBY", "k", "5")], [("INCRBYFLOAT", "k", "1.5")], [("APPEND", "k", "0")],
+    [("SETRANGE", "k", "0", "9")], [("SETRANGE", "k", "0", "")], [("SET", "k", "v")], [("SET", "k", "v", "KEEPTTL")],
+    [("GETSET", "k", "v")], [("SET", "k", "v", "GET")], [("MSET", "k", "v")], [("MSETNX", "k", "v")],
+    [("SETNX", "k", "v")], [("GETEX", "k")], [("GETEX", "k", "PERSIST")], [("PERSIST", "k")],
+    [("GETDEL", "k")], [("PSETEX", "k", "200000", "v")], [("EXPIRE", "k", "100"), ("SET", "k", "w", "XX")],
+    [("RENAME", "k", "j"), ("TTL", "j")], [("SET", "j", "1"), ("RENAME", "j", "k")], [("SET", "k", "v", "NX")],
+]
+MOVE_CASES: list[list[tuple[Any, ...]]] = [
+    [("COPY", "k", "dst")], [("COPY", "k", "n")], [("COPY", "k", "n", "REPLACE")], [("COPY", "k", "k", "DB", "1")],
+    [("COPY", "k", "k", "DB", "1", "REPLACE")], [("COPY", "k", "dst", "DB", "2")], [("RENAME", "k", "dst")],
+    [("RENAME", "k", "n")], [("RENAMENX", "k", "n")], [("RENAME", "n", "k")], [("MOVE", "k", "1")],
+    [("MOVE", "n", "1")], [("MOVE", "n", "2")], [("SWAPDB", "0", "1")], [("SWAPDB", "1", "1")],
+    [("FLUSHDB",), ("DBSIZE",)], [("RESTORE", "dst", "0", PAYLOADS[0]), ("DUMP", "dst")],
+    [("RESTORE", "k", "5000", PAYLOADS[3], "REPLACE"), ("PTTL", "k"), ("DUMP", "k")],
+    [("RESTORE", "dst", "4102444800000", PAYLOADS[1], "ABSTTL"), ("PEXPIRETIME", "dst"), ("DUMP", "dst")],
+    [("DUMP", "k"), ("DUMP", "n"), ("SET", "big", "y" * 300), ("DUMP", "big"), ("SET", "i", "-123"), ("DUMP", "i")],
+]
+DUPLICATE_CASES: list[list[tuple[Any, ...]]] = [
+    [("MSET", "a", "1", "a", "2"), ("GET", "a")],
+    [("MSETNX", "a", "1", "a", "2"), ("GET", "a")],
+    [("SET", "a", "x"), ("MSETNX", "b", "1", "a", "2"), ("MGET", "a", "b")],
+    [("SET", "a", "x"), ("DEL", "a", "a"), ("EXISTS", "a")],
+    [("SET", "a", "x"), ("EXISTS", "a", "a", "b", "a"), ("TOUCH", "a", "a", "b"), ("UNLINK", "a", "a", "b")],
+    [("MSET", "a", "1", "b", "2"), ("MGET", "a", "a", "b", "c", "a")],
+    [("SET", "a", "x"), ("RENAME", "a", "a"), ("RENAMENX", "a", "a"), ("COPY", "a", "a", "REPLACE")],
+]
+MANY = [("MSET", *(x for i in range(300) for x in (f"key:{i}", str(i))))]
+MANY_KEYS_CASES: list[list[tuple[Any, ...]]] = [
+    [*MANY, ("SCAN*",), ("SCAN*", "COUNT", "7"), ("SCAN*", "MATCH", "key:1*"), ("SCAN*", "MATCH", "*9", "COUNT", "1000"),
+     ("SCAN*", "TYPE", "string", "COUNT", "3"), ("SCAN*", "TYPE", "list"), ("KEYS", "key:2?"), ("KEYS", "*"),
+     ("DBSIZE",), ("RANDOMKEY",), ("DEL", *(f"key:{i}" for i in range(0, 300, 3))), ("DBSIZE",), ("SCAN*", "MATCH", "key:?")],
+    [*MANY, ("SELECT", "1"), ("SET", "x", "y"), ("SWAPDB", "0", "1"), ("DBSIZE",), ("SELECT", "0"), ("DBSIZE",),
+     ("KEYS", "*"), ("FLUSHDB", "ASYNC"), ("DBSIZE",), ("SELECT", "1"), ("SCAN*", "COUNT", "50")],
 ]
 
 
 def _tables() -> dict[str, list[list[tuple[Any, ...]]]]:
-    """name -> independent cases (each a command list run on freshly flushed servers)."""
-    t: dict[str, list[list[tuple[Any, ...]]]] = {}
-    # read-only or self-resetting steps share one case (SET puts the start value back)
-    t["incrbyfloat"] = [
-        [x for b in FLOAT_INCRS for x in (("SET", "k", a), ("INCRBYFLOAT", "k", b), ("GET", "k"))]
-        for a in FLOAT_STARTS
-    ] + [[("INCRBYFLOAT", "missing", b), ("DEL", "missing")] for b in FLOAT_INCRS]
-    t["incrby"] = [
-        [
-            x
-            for c in ("INCRBY", "DECRBY")
-            for b in ("1", "-1", M, N, "0", "-9223372036854775807")
-            for x in (("SET", "k", a), (c, "k", b), ("GET", "k"))
-        ]
-        + [x for c in ("INCR", "DECR") for x in (("SET", "k", a), (c, "k"), ("GET", "k"))]
-        for a in (
-            M,
-            N,
-            "0",
-            "-1",
-            "9223372036854775806",
-            "-9223372036854775807",
-            "007",
-            "1 ",
-            "-0",
-            "+1",
-        )
-    ]
-    t["getrange"] = [
-        [("SET", "k", v)]
-        + [(c, "k", a, b) for c in ("GETRANGE", "SUBSTR") for a in RANGE_IDX for b in RANGE_IDX]
-        for v in RANGE_VALUES
-    ] + [[("GETRANGE", "missing", 0, -1), ("SUBSTR", "missing", 0, 1)]]
-    t["setrange"] = [
-        [*st_, ("SETRANGE", "k", off, v), ("GET", "k"), ("STRLEN", "k")]
-        for st_ in ([], [("SET", "k", "Hello World")], [("SET", "k", "12345")], [("SET", "k", "")])
-        for off in (0, 1, 5, 11, 12, 20)
-        for v in ("", "Redis", "\x00")
-    ]
-    t["append"] = [
-        [*st_, ("APPEND", "k", v), ("GET", "k"), ("STRLEN", "k"), ("INCR", "k")]
-        for st_ in ([], [("SET", "k", "12345")], [("SET", "k", "")], [("SET", "k", "-1")])
-        for v in ("", "6", "x" * 50, "-")
-    ]
-    t["lcs"] = [
-        [("MSET", "a", x, "b", y), ("LCS", "a", "b", *o)] for x, y in LCS_PAIRS for o in LCS_OPTS
-    ] + [[("SET", "a", "abc"), ("LCS", "a", "missing", *o)] for o in LCS_OPTS]
-    t["set-options"] = [
-        [*st_, ("SET", "k", "new", *o), ("GET", "k"), ("TTL", "k")]
-        for st_ in SET_STATES
-        for o in SET_OPTS
-    ]
-    t["getex"] = [
-        [*st_, ("GETEX", "k", *o), ("GET", "k"), ("TTL", "k")]
-        for st_ in SET_STATES
-        for o in GETEX_OPTS
-    ]
-    t["expire-flags"] = [
-        [*st_, (c, "k", *o), ("TTL", "k"), ("EXISTS", "k")]
-        for st_ in ([("SET", "k", "v")], [("SET", "k", "v", "EX", "100")], [])
-        for c in ("EXPIRE",)
-        for o in EXPIRE_OPTS
-    ]
-    ttl_key = [
-        ("SET", "k", "v", "EX", "1000"),
-        ("SET", "n", "1"),
-        ("SELECT", "1"),
-        ("SET", "k", "other"),
-        ("SELECT", "0"),
-    ]
-    t["copy-rename-move"] = [
-        [
-            *ttl_key,
-            *c,
-            ("TTL", "k"),
-            ("TTL", "dst"),
-            ("GET", "dst"),
-            ("SELECT", "1"),
-            ("TTL", "k"),
-            ("GET", "k"),
-            ("SELECT", "0"),
-        ]
-        for c in (
-            [("COPY", "k", "dst")],
-            [("COPY", "k", "n")],
-            [("COPY", "k", "n", "REPLACE")],
-            [("COPY", "k", "k", "DB", "1")],
-            [("COPY", "k", "k", "DB", "1", "REPLACE")],
-            [("COPY", "k", "dst", "DB", "2")],
-            [("RENAME", "k", "dst")],
-            [("RENAME", "k", "n")],
-            [("RENAMENX", "k", "n")],
-            [("RENAME", "n", "k")],
-            [("MOVE", "k", "1")],
-            [("MOVE", "n", "1")],
-            [("MOVE", "n", "2")],
-            [("SWAPDB", "0", "1")],
-            [("SWAPDB", "1", "1")],
-            [("FLUSHDB",), ("DBSIZE",)],
-            [("RESTORE", "dst", "0", PAYLOADS[0]), ("DUMP", "dst")],
-            [("RESTORE", "k", "5000", PAYLOADS[3], "REPLACE"), ("PTTL", "k"), ("DUMP", "k")],
-            [
-                ("RESTORE", "dst", "4102444800000", PAYLOADS[1], "ABSTTL"),
-                ("PEXPIRETIME", "dst"),
-                ("DUMP", "dst"),
-            ],
-            [
-                ("DUMP", "k"),
-                ("DUMP", "n"),
-                ("SET", "big", "y" * 300),
-                ("DUMP", "big"),
-                ("SET", "i", "-123"),
-                ("DUMP", "i"),
-            ],
-        )
-    ]
-    t["duplicates"] = [
-        [("MSET", "a", "1", "a", "2"), ("GET", "a")],
-        [("MSETNX", "a", "1", "a", "2"), ("GET", "a")],
-        [("SET", "a", "x"), ("MSETNX", "b", "1", "a", "2"), ("MGET", "a", "b")],
-        [("SET", "a", "x"), ("DEL", "a", "a"), ("EXISTS", "a")],
-        [
-            ("SET", "a", "x"),
-            ("EXISTS", "a", "a", "b", "a"),
-            ("TOUCH", "a", "a", "b"),
-            ("UNLINK", "a", "a", "b"),
-        ],
-        [("MSET", "a", "1", "b", "2"), ("MGET", "a", "a", "b", "c", "a")],
-        [
-            ("SET", "a", "x"),
-            ("RENAME", "a", "a"),
-            ("RENAMENX", "a", "a"),
-            ("COPY", "a", "a", "REPLACE"),
-        ],
-    ]
+    """name -> independent cases (each a command list run on freshly cleared servers).
+    Read-only or self-resetting steps share one case (SET puts the start value back)."""
+    ttl_key = [("SET", "k", "v", "EX", "1000"), ("SET", "n", "1"), ("SELECT", "1"), ("SET", "k", "other"), ("SELECT", "0")]
     keep = [("SET", "k", "10", "EX", "1000")]
-    t["ttl-kept-or-cleared"] = [
-        [*keep, *c, ("TTL", "k"), ("GET", "k")]
-        for c in (
-            [("INCR", "k")],
-            [("DECRBY", "k", "5")],
-            [("INCRBYFLOAT", "k", "1.5")],
-            [("APPEND", "k", "0")],
-            [("SETRANGE", "k", "0", "9")],
-            [("SETRANGE", "k", "0", "")],
-            [("SET", "k", "v")],
-            [("SET", "k", "v", "KEEPTTL")],
-            [("GETSET", "k", "v")],
-            [("SET", "k", "v", "GET")],
-            [("MSET", "k", "v")],
-            [("MSETNX", "k", "v")],
-            [("SETNX", "k", "v")],
-            [("GETEX", "k")],
-            [("GETEX", "k", "PERSIST")],
-            [("PERSIST", "k")],
-            [("GETDEL", "k")],
-            [("PSETEX", "k", "200000", "v")],
-            [("EXPIRE", "k", "100"), ("SET", "k", "w", "XX")],
-            [("RENAME", "k", "j"), ("TTL", "j")],
-            [("SET", "j", "1"), ("RENAME", "j", "k")],
-            [("SET", "k", "v", "NX")],
-        )
-    ]
-    many = [("MSET", *(x for i in range(300) for x in (f"key:{i}", str(i))))]
-    t["many-keys"] = [
-        [
-            *many,
-            ("SCAN*",),
-            ("SCAN*", "COUNT", "7"),
-            ("SCAN*", "MATCH", "key:1*"),
-            ("SCAN*", "MATCH", "*9", "COUNT", "1000"),
-            ("SCAN*", "TYPE", "string", "COUNT", "3"),
-            ("SCAN*", "TYPE", "list"),
-            ("KEYS", "key:2?"),
-            ("KEYS", "*"),
-            ("DBSIZE",),
-            ("RANDOMKEY",),
-            ("DEL", *(f"key:{i}" for i in range(0, 300, 3))),
-            ("DBSIZE",),
-            ("SCAN*", "MATCH", "key:?"),
+    return {
+        "incrbyfloat": [
+            [x for b in FLOAT_INCRS for x in (("SET", "k", a), ("INCRBYFLOAT", "k", b), ("GET", "k"))]
+            for a in FLOAT_STARTS
+        ] + [[("INCRBYFLOAT", "missing", b), ("DEL", "missing")] for b in FLOAT_INCRS],
+        "incrby": [
+            [x for c in ("INCRBY", "DECRBY") for b in ("1", "-1", M, N, "0", "-9223372036854775807")
+             for x in (("SET", "k", a), (c, "k", b), ("GET", "k"))]
+            + [x for c in ("INCR", "DECR") for x in (("SET", "k", a), (c, "k"), ("GET", "k"))]
+            for a in (M, N, "0", "-1", "9223372036854775806", "-9223372036854775807", "007", "1 ", "-0", "+1")
         ],
-        [
-            *many,
-            ("SELECT", "1"),
-            ("SET", "x", "y"),
-            ("SWAPDB", "0", "1"),
-            ("DBSIZE",),
-            ("SELECT", "0"),
-            ("DBSIZE",),
-            ("KEYS", "*"),
-            ("FLUSHDB", "ASYNC"),
-            ("DBSIZE",),
-            ("SELECT", "1"),
-            ("SCAN*", "COUNT", "50"),
+        "getrange": [
+            [("SET", "k", v)] + [(c, "k", a, b) for c in ("GETRANGE", "SUBSTR") for a in RANGE_IDX for b in RANGE_IDX]
+            for v in RANGE_VALUES
+        ] + [[("GETRANGE", "missing", 0, -1), ("SUBSTR", "missing", 0, 1)]],
+        "setrange": [
+            [*st_, ("SETRANGE", "k", off, v), ("GET", "k"), ("STRLEN", "k")]
+            for st_ in ([], [("SET", "k", "Hello World")], [("SET", "k", "12345")], [("SET", "k", "")])
+            for off in (0, 1, 5, 11, 12, 20)
+            for v in ("", "Redis", "\x00")
         ],
-    ]
-    return t
+        "append": [
+            [*st_, ("APPEND", "k", v), ("GET", "k"), ("STRLEN", "k"), ("INCR", "k")]
+            for st_ in ([], [("SET", "k", "12345")], [("SET", "k", "")], [("SET", "k", "-1")])
+            for v in ("", "6", "x" * 50, "-")
+        ],
+        "lcs": [[("MSET", "a", x, "b", y), ("LCS", "a", "b", *o)] for x, y in LCS_PAIRS for o in LCS_OPTS]
+        + [[("SET", "a", "abc"), ("LCS", "a", "missing", *o)] for o in LCS_OPTS],
+        "set-options": [[*st_, ("SET", "k", "new", *o), ("GET", "k"), ("TTL", "k")] for st_ in SET_STATES for o in SET_OPTS],
+        "getex": [[*st_, ("GETEX", "k", *o), ("GET", "k"), ("TTL", "k")] for st_ in SET_STATES for o in GETEX_OPTS],
+        "expire-flags": [
+            [*st_, ("EXPIRE", "k", *o), ("TTL", "k"), ("EXISTS", "k")]
+            for st_ in ([("SET", "k", "v")], [("SET", "k", "v", "EX", "100")], [])
+            for o in EXPIRE_OPTS
+        ],
+        "copy-rename-move": [
+            [*ttl_key, *c, ("TTL", "k"), ("TTL", "dst"), ("GET", "dst"), ("SELECT", "1"), ("TTL", "k"), ("GET", "k"), ("SELECT", "0")]
+            for c in MOVE_CASES
+        ],
+        "duplicates": DUPLICATE_CASES,
+        "ttl-kept-or-cleared": [[*keep, *c, ("TTL", "k"), ("GET", "k")] for c in KEPT_TTL_CASES],
+        "many-keys": MANY_KEYS_CASES,
+    }
+# fmt: on
 
 
 TABLES = _tables()
@@ -896,6 +656,7 @@ TABLES = _tables()
 def test_table(pika: PikaServer, real_redis: RedisServer, table: str, resp: int) -> None:
     found: list[str] = []
     with Pair(pika.port, real_redis.port, resp=resp) as pair:
+        pair.reset()
         for case in TABLES[table]:
             if run_sequence(pair, case, stop_at_first=False):
                 found.append(pair.report())
@@ -938,6 +699,7 @@ def survey_ports(
 
     for resp in (2, 3):
         with Pair(pika_port, redis_port, resp=resp) as pair:
+            pair.reset()
             for gname, group in GROUPS.items():
                 runner(pair, group)()
                 print(f"RESP{resp} {gname}: {len(found)} signatures so far", file=sys.stderr)

@@ -21,7 +21,7 @@ import pytest
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
-from tests.differential.harness import Diff, Pair, is_error, same
+from tests.differential.harness import Diff, Pair, is_error, same, scaled
 from tests.support.servers import PikaServer, RedisServer
 
 ZKEYS = [b"z1", b"z2", b"{t}z"]
@@ -318,7 +318,7 @@ def pair3(pika: PikaServer, real_redis: RedisServer) -> Iterator[Pair]:
 
 def _settings(n: int) -> Callable[[Any], Any]:
     return settings(
-        max_examples=n,
+        max_examples=scaled(n),
         deadline=None,
         database=None,
         suppress_health_check=[

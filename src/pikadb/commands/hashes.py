@@ -26,11 +26,6 @@ from pikadb.storage import hashes
 G = "hash"
 LONG_MAX = INT64_MAX
 
-HASH_NOT_INT = "ERR hash value is not an integer"
-HASH_NOT_FLOAT = "ERR hash value is not a float"
-NAN_OR_INF = "ERR value is NaN or Infinity"
-OUT_OF_RANGE = "ERR value is out of range"
-
 
 def _cmd(
     name: str,
@@ -235,7 +230,7 @@ def hincrby(c: ClientState, args: list[bytes]) -> bytes:
     by = parse_int(args[3])
 
     def fn(old: bytes | None) -> bytes:
-        value = 0 if old is None else parse_int(old, HASH_NOT_INT)
+        value = 0 if old is None else parse_int(old, errors.HASH_NOT_INT)
         if (by < 0 and value < 0 and by < INT64_MIN - value) or (
             by > 0 and value > 0 and by > INT64_MAX - value
         ):
@@ -259,12 +254,12 @@ def hincrbyfloat(c: ClientState, args: list[bytes]) -> bytes:
     if by is None:
         raise CommandError(errors.NOT_FLOAT)
     if LD.is_inf(by):
-        raise CommandError(NAN_OR_INF)
+        raise CommandError(errors.VALUE_NAN_OR_INF)
 
     def fn(old: bytes | None) -> bytes:
         value = (0, 0) if old is None else LD.parse(old)
         if value is None:
-            raise CommandError(HASH_NOT_FLOAT)
+            raise CommandError(errors.HASH_NOT_FLOAT)
         total = LD.add(value, by)
         if total is None:
             raise CommandError(errors.INCR_NAN_OR_INF)
@@ -304,7 +299,7 @@ def hrandfield(c: ClientState, args: list[bytes]) -> bytes:
     if n == 4:
         withvalues = True
         if count < -(LONG_MAX // 2) or count > LONG_MAX // 2:
-            raise CommandError(OUT_OF_RANGE)
+            raise CommandError(errors.VALUE_OUT_OF_RANGE)
     picks = hashes.random_fields(c.db, args[1], count)
     if not withvalues:
         return _flat([f for f, _ in picks])

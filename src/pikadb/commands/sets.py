@@ -26,10 +26,6 @@ from pikadb.storage import sets
 
 G = "set"
 LONG_MAX = INT64_MAX
-MUST_BE_POSITIVE = "ERR value is out of range, must be positive"
-NUMKEYS_POSITIVE = "ERR numkeys should be greater than 0"
-NUMKEYS_TOO_MANY = "ERR Number of keys can't be greater than number of args"
-LIMIT_NEGATIVE = "ERR LIMIT can't be negative"
 
 
 def _cmd(
@@ -164,9 +160,9 @@ def spop(c: ClientState, args: list[bytes]) -> bytes:
         return bulk(popped[0]) if popped else c.enc.null
     if n > 3:
         raise CommandError(errors.SYNTAX)
-    count = parse_int(args[2], MUST_BE_POSITIVE)
+    count = parse_int(args[2], errors.MUST_BE_POSITIVE)
     if count < 0:
-        raise CommandError(MUST_BE_POSITIVE)
+        raise CommandError(errors.MUST_BE_POSITIVE)
     return _set_reply(c, sets.pop(c.db, args[1], count))
 
 
@@ -292,18 +288,18 @@ def _numkeys_finder(args: list[bytes]) -> list[int]:
     key_specs=(KeySpec("RO access", index=1, find="keynum", keynumidx=0, firstkey=1, keystep=1),),
 )
 def sintercard(c: ClientState, args: list[bytes]) -> bytes:
-    numkeys = parse_int(args[1], NUMKEYS_POSITIVE)
+    numkeys = parse_int(args[1], errors.NUMKEYS_POSITIVE)
     if numkeys < 1:
-        raise CommandError(NUMKEYS_POSITIVE)
+        raise CommandError(errors.NUMKEYS_POSITIVE)
     if numkeys > len(args) - 2:
-        raise CommandError(NUMKEYS_TOO_MANY)
+        raise CommandError(errors.NUMKEYS_TOO_MANY)
     limit = 0
     i, n = 2 + numkeys, len(args)
     while i < n:
         if args[i].lower() == b"limit" and i + 1 < n:
-            limit = parse_int(args[i + 1], LIMIT_NEGATIVE)
+            limit = parse_int(args[i + 1], errors.LIMIT_NEGATIVE)
             if limit < 0:
-                raise CommandError(LIMIT_NEGATIVE)
+                raise CommandError(errors.LIMIT_NEGATIVE)
             i += 2
         else:
             raise CommandError(errors.SYNTAX)

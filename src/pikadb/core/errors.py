@@ -198,3 +198,9 @@ LPOS_RANK_ZERO = (
 )
 LPOS_COUNT_NEGATIVE = "ERR COUNT can't be negative"
 LPOS_MAXLEN_NEGATIVE = "ERR MAXLEN can't be negative"
+
+# --- hashes and sets (t_hash.c, t_set.c) -----------------------------------------------
+HASH_NOT_INT = "ERR hash value is not an integer"
+HASH_NOT_FLOAT = "ERR hash value is not a float"
+VALUE_NAN_OR_INF = "ERR value is NaN or Infinity"
+NUMKEYS_TOO_MANY = "ERR Number of keys can't be greater than number of args"

@@ -532,7 +532,7 @@ def scan_entries(
 
 
 # --- random sampling (shared with hashes) -----------------------------------------------------
-EXACT_LIMIT = 512  # collections up to this size: exact choice over all entries
+EXACT_LIMIT = 64  # collections up to this size: exact choice over all entries
 SHAPE_WINDOW = 16
 SHAPE_TRIES = 32
 _TAU = 0.5  # acceptance target per entry: at most _TAU / size (see _Shape)
@@ -555,6 +555,10 @@ def sample(
     if distinct and count >= size:
         return list(entries(engine, pfx))
     if size <= EXACT_LIMIT:
+        if count == 1:  # walk to one random position
+            hit = next(islice(entries(engine, pfx), rnd.randrange(size), None), None)
+            if hit is not None:
+                return [hit]
         every = list(entries(engine, pfx))
         if not every:
             return []
@@ -593,6 +597,19 @@ def sample(
                     break
             break
     return list(got.items())
+
+
+def _ranks(alphabet: bytes) -> tuple[list[int], list[bool]]:
+    """Per byte value: how many alphabet bytes are smaller, and whether it is one."""
+    rank = [0] * 256
+    member = [False] * 256
+    j = 0
+    for b in range(256):
+        rank[b] = j
+        if j < len(alphabet) and alphabet[j] == b:
+            member[b] = True
+            j += 1
+    return rank, member
 
 
 _SHAPES: OrderedDict[bytes, _Shape] = OrderedDict()
@@ -673,18 +690,15 @@ class _Shape:
         lo, hi = min(seen, default=0), max(seen, default=255)
         dense = len(seen) * 2 >= hi - lo + 1
         alphabet = bytes(range(lo, hi + 1)) if dense else bytes(sorted(seen))
-        self.alphabet = alphabet
-        self.a = len(alphabet)
-        rank = [0] * 256
-        member = [False] * 256
-        j = 0
-        for b in range(256):
-            rank[b] = j
-            if j < len(alphabet) and alphabet[j] == b:
-                member[b] = True
-                j += 1
-        self.rank = rank
-        self.member = member
+        # The first byte after the shared prefix lies between the first and the last key's
+        # (byte order): draw it only from that part of the alphabet.
+        lo0 = a[c] if len(a) > c else 0
+        hi0 = z[c] if len(z) > c else 255
+        alpha0 = bytes(b for b in alphabet if lo0 <= b <= hi0) or alphabet
+        self.alphabet, self.alpha0 = alphabet, alpha0
+        self.a, self.a0 = len(alphabet), len(alpha0)
+        self.rank, self.member = _ranks(alphabet)
+        self.rank0, self.member0 = _ranks(alpha0)
         F = self.F
         self.stale = False
         marks = [F(k) for k in head] + [F(k) for k in reversed(last)]
@@ -699,10 +713,18 @@ class _Shape:
         head = x[:c]
         if head != self.common:
             return 0.0 if head < self.common else 1.0
-        total, p, a = 0.0, 1.0, self.a
-        rank, member = self.rank, self.member
         stop = c + self.width
-        for j in range(c, min(len(x), stop)):
+        if len(x) <= c or stop <= c:
+            return 1.0 if len(x) > stop else 0.0
+        b = x[c]
+        a = self.a0
+        total = self.rank0[b] / a
+        if not self.member0[b]:
+            return total
+        p = 1.0 / a
+        a = self.a
+        rank, member = self.rank, self.member
+        for j in range(c + 1, min(len(x), stop)):
             b = x[j]
             total += p * rank[b] / a
             if not member[b]:
@@ -723,14 +745,23 @@ class _Shape:
         :data:`SHAPE_TRIES` rejections: the last landing, not accepted."""
         pfx, n, scan, end = self.pfx, len(self.pfx), self.engine.scan, self.end
         F, common, alphabet, width = self.F, self.common, self.alphabet, self.width
+        alpha0, tail = self.alpha0, max(0, width - 1)
         landed = (b"", b"")
         for _ in range(SHAPE_TRIES if strict else 1):
-            r = pfx + common + bytes(rng.choices(alphabet, k=width))
+            drawn = rng.choices(alpha0) + rng.choices(alphabet, k=tail) if width else []
+            r = pfx + common + bytes(drawn)
             hit = next(scan(DATA, r, end), None)
             if hit is None:  # past the last entry: (last, end] wraps around to the first
+                u = rng.random()
+                if strict and u * (1.0 - F(r[n:])) >= self.tau:  # its mass is at least that
+                    continue
                 s = self._first()
                 last = next(scan(DATA, pfx, end, reverse=True), None)
                 mass = 1.0 - (F(last[0][n:]) if last else 0.0) + F(s[0])
+                landed = s
+                if not strict or u * mass < self.tau:
+                    return s, strict
+                continue
             else:
                 s = (hit[0][n:], hit[1])
                 if not s[0].startswith(common):
@@ -751,10 +782,8 @@ class _Shape:
                 landed = s
                 if u * mass < self.tau:
                     return s, True
-                continue
-            landed = s
-            if not strict or rng.random() * mass < self.tau:
-                return s, strict
+        if not landed[0] and not landed[1]:  # every try wrapped around: the first entry
+            landed = self._first()
         return landed, False
 
     def walk_from(self, sub: bytes) -> Iterator[tuple[bytes, bytes]]:
