@@ -650,6 +650,22 @@ def fmt_float(x: float) -> bytes:
     return repr(x).encode()
 
 
+def diff_settings(examples: int) -> Any:
+    """The hypothesis settings every differential sequence test uses, with ``scaled`` counts."""
+    from hypothesis import HealthCheck, settings
+
+    return settings(
+        max_examples=scaled(examples),
+        deadline=None,
+        database=None,
+        suppress_health_check=[
+            HealthCheck.function_scoped_fixture,
+            HealthCheck.too_slow,
+            HealthCheck.data_too_large,
+        ],
+    )
+
+
 def scaled(examples: int) -> int:
     """Hypothesis examples per differential test, divided by PIKADB_DIFF_DIVISOR (default 3)
     so `make test` stays within its time budget on 2 cores; set 1 for a full run."""

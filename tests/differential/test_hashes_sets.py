@@ -26,7 +26,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import Phase, given, settings
 from hypothesis import strategies as st
 
 from tests.differential.harness import (
@@ -35,9 +35,9 @@ from tests.differential.harness import (
     Pair,
     RMap,
     RSet,
+    diff_settings,
     is_error,
     same,
-    scaled,
     unordered,
 )
 from tests.support.servers import PikaServer, RedisServer
@@ -414,17 +414,7 @@ def pair3(pika: PikaServer, real_redis: RedisServer) -> Iterator[Pair]:
         yield p
 
 
-def _settings(n: int) -> Callable[[Any], Any]:
-    return settings(
-        max_examples=scaled(n),
-        deadline=None,
-        database=None,
-        suppress_health_check=[
-            HealthCheck.function_scoped_fixture,
-            HealthCheck.too_slow,
-            HealthCheck.data_too_large,
-        ],
-    )
+_settings = diff_settings  # shared with the other differential files
 
 
 def _check(pair: Pair, seq: list[tuple[Any, ...]]) -> None:

@@ -13,15 +13,15 @@ from __future__ import annotations
 
 import sys
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 import pytest
 import redis
-from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import Phase, given, settings
 from hypothesis import strategies as st
 
-from tests.differential.harness import Diff, Pair, Side, same, scaled
+from tests.differential.harness import Diff, Pair, Side, diff_settings, same
 from tests.support.servers import PikaServer, RedisServer
 
 LKEYS = [b"l1", b"l2", b"{t}l"]
@@ -287,17 +287,7 @@ def pairs3(pika: PikaServer, real_redis: RedisServer) -> Iterator[Pair]:
         yield p
 
 
-def _settings(n: int) -> Callable[[Any], Any]:
-    return settings(
-        max_examples=scaled(n),
-        deadline=None,
-        database=None,
-        suppress_health_check=[
-            HealthCheck.function_scoped_fixture,
-            HealthCheck.too_slow,
-            HealthCheck.data_too_large,
-        ],
-    )
+_settings = diff_settings  # shared with the other differential files
 
 
 def _check(pair: Pair, seq: list[tuple[Any, ...]]) -> None:

@@ -13,10 +13,10 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import Phase, given, settings
 from hypothesis import strategies as st
 
-from tests.differential.harness import Diff, Pair, scaled
+from tests.differential.harness import Diff, Pair, diff_settings
 from tests.support.servers import PikaServer, RedisServer
 
 # --------------------------------------------------------------------------------------------
@@ -478,17 +478,7 @@ def pairs3(pika: PikaServer, real_redis: RedisServer) -> Iterator[Pair]:
         yield p
 
 
-def _settings(n: int) -> Callable[[Any], Any]:
-    return settings(
-        max_examples=scaled(n),
-        deadline=None,
-        database=None,
-        suppress_health_check=[
-            HealthCheck.function_scoped_fixture,
-            HealthCheck.too_slow,
-            HealthCheck.data_too_large,
-        ],
-    )
+_settings = diff_settings  # shared with the other differential files
 
 
 def _check(pair: Pair, seq: list[tuple[Any, ...]]) -> None:

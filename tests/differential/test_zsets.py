@@ -18,10 +18,10 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import Phase, given, settings
 from hypothesis import strategies as st
 
-from tests.differential.harness import Diff, Pair, is_error, same, scaled
+from tests.differential.harness import Diff, Pair, diff_settings, is_error, same
 from tests.support.servers import PikaServer, RedisServer
 
 ZKEYS = [b"z1", b"z2", b"{t}z"]
@@ -316,17 +316,7 @@ def pair3(pika: PikaServer, real_redis: RedisServer) -> Iterator[Pair]:
         yield p
 
 
-def _settings(n: int) -> Callable[[Any], Any]:
-    return settings(
-        max_examples=scaled(n),
-        deadline=None,
-        database=None,
-        suppress_health_check=[
-            HealthCheck.function_scoped_fixture,
-            HealthCheck.too_slow,
-            HealthCheck.data_too_large,
-        ],
-    )
+_settings = diff_settings  # shared with the other differential files
 
 
 @_settings(300)
