@@ -10,6 +10,7 @@ Compare before/after a change that touches dispatch, parsing or the commit path:
 from __future__ import annotations
 
 import argparse
+import random
 import tempfile
 import time
 from typing import Any
@@ -36,6 +37,12 @@ CASES: dict[str, tuple[str, ...]] = {
     "LRANGE_600": ("LRANGE", "mylist", "0", "599"),
     "RPOP": ("RPOP", "mylist"),
 }
+# Filled before the cases run, so pops and ranges work on big collections.
+FILL: dict[str, tuple[str, ...]] = {
+    "SADD": ("SADD", "myset", "element:__rand_int__"),
+    "ZADD": ("ZADD", "myzset", "__rand_int__", "element:__rand_int__"),
+    "LPUSH": ("LPUSH", "mylist", "xxx"),
+}
 
 
 class NullTransport:
@@ -59,31 +66,61 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("-n", type=int, default=50_000)
     ap.add_argument("--profile", metavar="CASE")
+    ap.add_argument("--pipe", type=int, default=1, help="pipeline depth when profiling")
+    ap.add_argument("--keyspace", type=int, default=100_000, help="__rand_int__ below this")
+    ap.add_argument("--fill", type=int, default=100_000, help="members put in before the cases")
+    ap.add_argument("cases", nargs="*", help="case names (default: all)")
     opts = ap.parse_args()
     settings = load_settings(None, {}, {"dir": tempfile.mkdtemp(prefix="pikadb-micro-")})
     srv = Server(settings, RuntimeConfig(settings), None)
     conn = Connection(srv)
     conn.connection_made(NullTransport())  # type: ignore[arg-type]
 
+    rnd = random.Random(1)
+
+    def packed(cmd: tuple[str, ...], pipe: int, variants: int = 64) -> list[bytes]:
+        """``variants`` pipelines of ``pipe`` commands, ``__rand_int__`` replaced by random
+        numbers below ``opts.keyspace`` (as redis-benchmark -r does)."""
+        out = []
+        for _ in range(variants):
+            out.append(
+                b"".join(
+                    hiredis.pack_command(
+                        tuple(
+                            a.replace("__rand_int__", f"{rnd.randrange(opts.keyspace):012}")
+                            for a in cmd
+                        )
+                    )
+                    for _ in range(pipe)
+                )
+            )
+        return out
+
     def run(cmd: tuple[str, ...], n: int, pipe: int) -> float:
-        data = hiredis.pack_command(cmd) * pipe
+        batches = packed(cmd, pipe, min(4096, max(1, n // pipe)))
+        nb = len(batches)
         t = time.process_time()
-        for _ in range(n // pipe):
-            conn.data_received(data)
+        for i in range(n // pipe):
+            conn.data_received(batches[i % nb])
             srv.close_tick()  # what the event loop does at the end of an iteration
         return (time.process_time() - t) / n * 1e6
+
+    for cmd in FILL.values():  # what the read/pop cases read: filled, not measured
+        run(cmd, opts.fill, 16)
 
     if opts.profile:
         import cProfile
         import pstats
 
         cProfile.runctx(
-            "run(CASES[opts.profile], opts.n, 1)", globals(), locals(), "/tmp/micro.prof"
+            "run(CASES[opts.profile], opts.n, opts.pipe)", globals(), locals(), "/tmp/micro.prof"
         )
         pstats.Stats("/tmp/micro.prof").sort_stats("tottime").print_stats(20)
         return
     print(f"{'command':8} {'P1 us/cmd':>10} {'P16 us/cmd':>11}")
     for name, cmd in CASES.items():
+        if opts.cases and name not in opts.cases:
+            continue
         run(cmd, 2000, 1)  # warm up
         print(f"{name:8} {run(cmd, opts.n, 1):10.2f} {run(cmd, opts.n, 16):11.2f}")
     srv.store.close()

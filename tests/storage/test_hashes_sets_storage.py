@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import random
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -17,7 +17,7 @@ from pikadb.core.errors import CommandError
 from pikadb.storage import generic, hashes, sets
 from pikadb.storage import layout as L
 from pikadb.storage.binlog import OP_DELETE, decode_record
-from pikadb.storage.engine import DATA, Engine
+from pikadb.storage.engine import DATA, Cursor, Engine
 from pikadb.storage.keyspace import Database
 from pikadb.storage.store import Store
 
@@ -227,7 +227,7 @@ def test_hash_range_scans(db: Database) -> None:
 
 # --- random sampling ----------------------------------------------------------------------------
 class CountingEngine:
-    """An Engine wrapper counting the entries every scan yields."""
+    """An Engine wrapper counting the entries every scan yields and every cursor lands on."""
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
@@ -237,6 +237,24 @@ class CountingEngine:
         for item in self.engine.scan(*args, **kw):  # type: ignore[arg-type]
             self.read += 1
             yield item
+
+    def cursor(self, *args: object) -> CountingCursor:
+        return CountingCursor(self, self.engine.cursor(*args))  # type: ignore[arg-type]
+
+
+class CountingCursor:
+    def __init__(self, owner: CountingEngine, cur: Cursor) -> None:
+        self.owner, self.cur = owner, cur
+
+    def __getattr__(self, name: str) -> Callable[..., object]:
+        fn = getattr(self.cur, name)
+
+        def counted(*args: object) -> object:
+            if name != "value":
+                self.owner.read += 1
+            return fn(*args)
+
+        return counted
 
 
 def _big_set(db: Database, members: list[bytes]) -> bytes:

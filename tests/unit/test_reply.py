@@ -146,3 +146,14 @@ nested = st.recursive(
 @given(nested)
 def test_encode_value_round_trips_through_a_resp_reader(value: object) -> None:
     assert read(R.encode_value(value)) == value
+
+
+@pytest.mark.parametrize(
+    "items",
+    [[], [b""], [b"x"], [b"a" * 1023, b"b" * 1024, b""], [b"%d" % i for i in range(700)]],
+)
+def test_bulk_array_matches_the_generic_encoder(items: list[bytes]) -> None:
+    assert R.bulk_array(items) == RESP2.bulks(items)
+    r = hiredis.Reader()
+    r.feed(R.bulk_array(items))
+    assert r.gets() == items

@@ -19,7 +19,7 @@ from pikadb.commands.object_cmd import register_encoding
 from pikadb.commands.table import Handler, KeySpec, command
 from pikadb.core import errors
 from pikadb.core.errors import CommandError
-from pikadb.protocol.reply import EMPTY_ARRAY, NEG_ONE, OK, ZERO, integer
+from pikadb.protocol.reply import EMPTY_ARRAY, NEG_ONE, OK, ZERO, bulk_array, integer
 from pikadb.storage import lists
 from pikadb.storage.lists import T_LIST
 
@@ -82,20 +82,7 @@ def _where(raw: bytes) -> bool:
     raise CommandError(_SYNTAX)
 
 
-_HDR = [b"$%d\r\n" % n for n in range(1024)]  # bulk headers of short items
-
-
-def _bulks(items: list[bytes]) -> bytes:
-    """An array of bulk strings (LRANGE-sized replies: no per-item formatting)."""
-    parts = [b"*%d\r\n" % len(items)]
-    add = parts.append
-    hdr = _HDR
-    for v in items:
-        n = len(v)
-        add(hdr[n] if n < 1024 else b"$%d\r\n" % n)
-        add(v)
-        add(b"\r\n")
-    return b"".join(parts)
+_bulks = bulk_array
 
 
 def _keyed(key: bytes, items: list[bytes]) -> bytes:

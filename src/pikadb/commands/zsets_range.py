@@ -77,7 +77,7 @@ def zrange_generic(
     db = c.db
     if rangetype == RANK:
         lo, hi = parse_int(args[minidx]), parse_int(args[maxidx])
-        items = zsets.range_by_rank(db, key, lo, hi, reverse)
+        items = zsets.range_by_rank(db, key, lo, hi, reverse, withscores or dst is not None)
     elif rangetype == SCORE:
         rng = parse_score_range(args[minidx], args[maxidx])
         items = zsets.range_by_score(db, key, rng, reverse, offset, limit)

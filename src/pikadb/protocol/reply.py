@@ -56,6 +56,25 @@ def error(message: str) -> bytes:
     return b"-%s\r\n" % message.encode("utf-8", "replace").replace(b"\r\n", b"  ")
 
 
+_SEP_HDR = [b"\r\n$%d\r\n" % n for n in range(1024)]  # CRLF ending the previous item + header
+
+
+def bulk_array(items: list[bytes]) -> bytes:
+    """An array of bulk strings (no nulls), built without a Python-level loop: the headers
+    (each carrying the CRLF that ends the item before it) and the items are interleaved
+    by slice assignment and joined once. ~2x cheaper than a loop for LRANGE-sized replies."""
+    n = len(items)
+    if not n:
+        return b"*0\r\n"
+    parts: list[bytes] = [b""] * (2 * n)
+    try:
+        parts[0::2] = map(_SEP_HDR.__getitem__, map(len, items))
+    except IndexError:  # an item of 1 KiB or more
+        parts[0::2] = [b"\r\n$%d\r\n" % len(v) for v in items]
+    parts[1::2] = items
+    return b"*%d%s\r\n" % (n, b"".join(parts))
+
+
 def array(items: list[bytes]) -> bytes:
     """An array of already-encoded replies."""
     return b"*%d\r\n%s" % (len(items), b"".join(items))

@@ -19,6 +19,23 @@ with ONE binlog record for the group (added by the store's finalizer) — before
 WAL. Reads inside the group see the pending ops: point reads through an overlay, range reads
 (and any read after a pending range delete) by writing the group out first.
 
+Tombstones. Deletes leave tombstones that every scan over their range steps across until a
+compaction drops them at the bottom level; a zset whose scores churn, a hash or set that
+keeps losing members, or thousands of FLUSHDBs (range tombstones) slow reads down by orders
+of magnitude. Three remedies, all here:
+
+* SST files whose entries are mostly deletes are marked for compaction by RocksDB itself
+  (the compact-on-deletion collector on meta/data/zscore);
+* concentrated point deletes: :meth:`_build` counts deletes per (cf, first 8 key bytes =
+  table | slot | key length, i.e. one key's neighbourhood); at :data:`CHURN_TRIGGER` the
+  span of those deletes is compacted in the background (memtable flushed, bottommost level
+  rewritten), so churn on one collection costs at most ~that many skipped tombstones;
+* a range delete of a whole table or slot (FLUSHDB, FLUSHALL, slot drop) compacts that
+  range in the background.
+
+Background compactions run one at a time on a worker thread (rocksdict releases the GIL in
+``compact_range``); requests made meanwhile are merged; :meth:`close` waits for them.
+
 rocksdict 0.3.29 pitfalls handled here: ``set_iterate_lower_bound`` sets the *upper* bound
 (never called: we seek and check in Python); an upper bound's ReadOptions must outlive its
 iterator (the generator below keeps it referenced); ``Snapshot.iter()`` ignores the snapshot
@@ -28,11 +45,14 @@ iterator (the generator below keeps it referenced); ``Snapshot.iter()`` ignores 
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from itertools import islice
 
 from rocksdict import (
     BlockBasedOptions,
+    BottommostLevelCompaction,
     Cache,
     Checkpoint,
     CompactOptions,
@@ -48,6 +68,11 @@ META, DATA, ZSCORE, TTL, BINLOG, SYS = range(6)
 _MISSING = object()
 Op = tuple[int, int, bytes, bytes]  # (kind, cf, key, value or range end)
 CF_NAMES = ("meta", "data", "zscore", "ttl", "binlog", "sys")
+
+CHURN_TRIGGER = 4096  # deletes near one key that schedule a compaction of their span
+_CHURN_CFS = frozenset({0, 1, 2})  # meta, data, zscore
+_CHURN_MAX = 4096  # tracked neighbourhoods (the map is reset past this)
+_WIDE_RANGE = 4  # a range delete whose start is at most this long: table or slot, compact it
 
 _COMPRESSION = {
     "none": DBCompressionType.none,
@@ -67,6 +92,64 @@ class EngineOptions:
     compression: str = "snappy"
     sync_writes: bool = False  # fsync the WAL on every commit (survives power loss)
     disable_auto_compactions: bool = False
+
+
+def _chunks(it: Iterator[bytes], size: int = 1024) -> Iterator[list[bytes]]:
+    while chunk := list(islice(it, size)):
+        yield chunk
+
+
+class Cursor:
+    """A RocksDB iterator bounded to [lo, hi) in both directions (the upper bound by RocksDB,
+    the lower one here: rocksdict's lower-bound option is broken). Each method returns the
+    key it lands on, or None outside the range."""
+
+    __slots__ = ("_it", "_ro", "hi", "lo")
+
+    def __init__(self, cf: Rdict, lo: bytes, hi: bytes) -> None:
+        self.lo, self.hi = lo, hi
+        self._ro = ReadOptions()  # kept with the iterator: it borrows the bound
+        self._ro.set_iterate_upper_bound(hi)
+        self._it = cf.iter(self._ro)
+
+    def seek(self, key: bytes) -> bytes | None:
+        """The first key >= ``key``."""
+        it = self._it
+        it.seek(key)
+        return it.key() if it.valid() else None
+
+    def seek_before(self, key: bytes) -> bytes | None:
+        """The last key < ``key``."""
+        it = self._it
+        it.seek_for_prev(key)
+        if it.valid() and it.key() >= key:
+            it.prev()
+        if not it.valid():
+            return None
+        k = it.key()
+        return k if k >= self.lo else None
+
+    def first(self) -> bytes | None:
+        return self.seek(self.lo)
+
+    def last(self) -> bytes | None:
+        return self.seek_before(self.hi)
+
+    def next(self) -> bytes | None:
+        it = self._it
+        it.next()
+        return it.key() if it.valid() else None
+
+    def prev(self) -> bytes | None:
+        it = self._it
+        it.prev()
+        if not it.valid():
+            return None
+        k = it.key()
+        return k if k >= self.lo else None
+
+    def value(self) -> bytes:
+        return self._it.value()
 
 
 class Engine:
@@ -97,6 +180,13 @@ class Engine:
         self._overlay: list[dict[bytes, bytes | None]] = [{} for _ in CF_NAMES]
         self.pending = False  # ops are waiting in the group batch
         self._range_pending = False  # a pending range delete: flush before reading
+        # tombstone control (see the module docstring)
+        self._churn: dict[tuple[int, bytes], list] = {}
+        self._due: list[tuple[int, bytes, bytes]] = []  # ranges to compact after a write
+        self._bg_lock = threading.Lock()
+        self._bg_queue: list[tuple[int, bytes, bytes]] = []
+        self._bg_thread: threading.Thread | None = None
+        self.background_compactions = 0  # finished, for INFO and tests
 
     def _options(self, create: bool = False) -> Options:
         o = Options(raw_mode=True)
@@ -109,6 +199,8 @@ class Engine:
         o.set_target_file_size_base(self.opts.target_file_size_base)
         o.set_compression_type(_COMPRESSION.get(self.opts.compression, DBCompressionType.snappy)())
         o.set_disable_auto_compactions(self.opts.disable_auto_compactions)
+        # An SST where deletes dominate (>= half of any 10k-entry window) gets compacted.
+        o.add_compact_on_deletion_collector_factory(10_000, 5_000, 0.5)
         bbo = BlockBasedOptions()
         bbo.set_block_cache(self._cache)
         bbo.set_bloom_filter(10, False)
@@ -155,20 +247,80 @@ class Engine:
         trimming, which is not itself logged)."""
         if self.pending:
             self.flush_group()
-        self._db.write(self._build(ops), self._wo)
+        self._write(ops)
 
     def _build(self, ops: list[Op]) -> WriteBatch:
         wb = WriteBatch(raw_mode=True)
         h = self._handles
         put, delete, delete_range = wb.put, wb.delete, wb.delete_range
+        churn = self._churn
         for kind, cf, key, value in ops:
             if kind == 1:
                 put(key, value, h[cf])
             elif kind == 2:
                 delete(key, h[cf])
+                if cf in _CHURN_CFS:
+                    e = churn.get((cf, key[:8]))
+                    if e is None:
+                        if len(churn) >= _CHURN_MAX:
+                            churn.clear()
+                        churn[(cf, key[:8])] = [1, key, key]
+                    else:
+                        e[0] += 1
+                        if key < e[1]:
+                            e[1] = key
+                        elif key > e[2]:
+                            e[2] = key
+                        if e[0] >= CHURN_TRIGGER:
+                            del churn[(cf, key[:8])]
+                            self._due.append((cf, e[1], e[2] + b"\x00"))
             else:
                 delete_range(key, value, h[cf])
+                if len(key) <= _WIDE_RANGE and cf in _CHURN_CFS:
+                    self._due.append((cf, key, value))
         return wb
+
+    def _write(self, ops: list[Op]) -> None:
+        self._db.write(self._build(ops), self._wo)
+        if self._due:
+            due, self._due = self._due, []
+            self.compact_in_background(due)
+
+    # -- background compaction ----------------------------------------------------------
+    def compact_in_background(self, ranges: list[tuple[int, bytes, bytes]]) -> None:
+        """Compact each (cf, start, end) on the worker thread (started on demand), one
+        after another; ranges queued while it works are merged into its queue."""
+        with self._bg_lock:
+            if self._closed:
+                return
+            for r in ranges:
+                if r not in self._bg_queue:
+                    self._bg_queue.append(r)
+            if self._bg_thread is None:
+                self._bg_thread = threading.Thread(target=self._bg_run, name="pikadb-compact")
+                self._bg_thread.start()
+
+    def _bg_run(self) -> None:
+        co = CompactOptions()
+        co.set_bottommost_level_compaction(BottommostLevelCompaction.force())
+        while True:
+            with self._bg_lock:
+                if not self._bg_queue or self._closed:
+                    self._bg_thread = None
+                    return
+                cf, start, end = self._bg_queue.pop(0)
+                target = self._cfs[cf]
+            target.compact_range(start, end, co)
+            self.background_compactions += 1
+
+    def wait_background(self) -> None:
+        """Block until queued background compactions are done (tests, close)."""
+        while True:
+            with self._bg_lock:
+                t = self._bg_thread
+            if t is None:
+                return
+            t.join()
 
     def begin_group(self) -> None:
         self._grouping = True
@@ -192,7 +344,7 @@ class Engine:
                 ov.clear()
         if self.finalizer is not None:
             ops += self.finalizer(ops)
-        self._db.write(self._build(ops), self._wo)
+        self._write(ops)
 
     # -- options --------------------------------------------------------------------------
     def set_sync(self, sync: bool) -> None:
@@ -214,33 +366,57 @@ class Engine:
     ) -> Iterator[tuple[bytes, bytes]]:
         """Yield (key, value) with start <= key < end, ascending or descending.
 
-        The iterator is a point-in-time view taken when the generator first runs.
+        The iterator is a point-in-time view taken when the generator first runs. The
+        items come from rocksdict's own (Rust) iterator, delegated with ``yield from``:
+        about 3x cheaper per item than stepping an ``RdictIter`` from Python.
         """
         if self.pending:
             self.flush_group()
-        ro = ReadOptions()
+        ro = ReadOptions()  # ro and end stay referenced by this frame while iterating
         if end is not None:
-            ro.set_iterate_upper_bound(end)  # ro stays referenced by this frame: safe
-        it = self._cfs[cf].iter(ro)
+            ro.set_iterate_upper_bound(end)
         if not reverse:
-            it.seek(start)
-            while it.valid():
-                yield it.key(), it.value()
-                it.next()
-        else:
-            if end is None:
-                it.seek_to_last()
-            else:
-                it.seek_for_prev(end)
-                if it.valid() and it.key() >= end:
-                    it.prev()
-            while it.valid():
-                k = it.key()
-                if k < start:
-                    break
-                yield k, it.value()
-                it.prev()
-        del it, ro
+            yield from self._cfs[cf].items(from_key=start, read_opt=ro)
+            return
+        for kv in self._cfs[cf].items(backwards=True, from_key=end, read_opt=ro):
+            if kv[0] < start:
+                return
+            yield kv
+
+    def scan_keys(self, cf: int, start: bytes, end: bytes) -> Iterator[bytes]:
+        """The keys of :meth:`scan` (forward), without reading values out."""
+        if self.pending:
+            self.flush_group()
+        ro = ReadOptions()
+        ro.set_iterate_upper_bound(end)
+        yield from self._cfs[cf].keys(from_key=start, read_opt=ro)
+
+    def scan_values(self, cf: int, start: bytes, end: bytes) -> Iterator[bytes]:
+        """The values of :meth:`scan` (forward), without building (key, value) pairs."""
+        if self.pending:
+            self.flush_group()
+        ro = ReadOptions()
+        ro.set_iterate_upper_bound(end)
+        yield from self._cfs[cf].values(from_key=start, read_opt=ro)
+
+    def count(self, cf: int, start: bytes, end: bytes) -> int:
+        """How many keys lie in [start, end) (walks them: O(n), but in Rust)."""
+        if self.pending:
+            self.flush_group()
+        ro = ReadOptions()
+        ro.set_iterate_upper_bound(end)
+        n = 0
+        for chunk in _chunks(self._cfs[cf].keys(from_key=start, read_opt=ro)):
+            n += len(chunk)
+        del ro
+        return n
+
+    def cursor(self, cf: int, start: bytes, end: bytes) -> Cursor:
+        """A reusable two-way cursor over [start, end) for many seeks in one call (random
+        sampling): cheaper than one :meth:`scan` per seek."""
+        if self.pending:
+            self.flush_group()
+        return Cursor(self._cfs[cf], start, end)
 
     def last_key(self, cf: int, start: bytes, end: bytes) -> bytes | None:
         for k, _ in self.scan(cf, start, end, reverse=True):
@@ -249,7 +425,12 @@ class Engine:
 
     # -- maintenance ----------------------------------------------------------------------
     def compact(self, cf: int | None = None) -> None:
+        """Compact everything (or one cf) down to, and including, the bottommost level, so
+        every tombstone and what it covers is dropped."""
+        if self.pending:
+            self.flush_group()
         co = CompactOptions()
+        co.set_bottommost_level_compaction(BottommostLevelCompaction.force())
         for i, c in enumerate(self._cfs):
             if cf is None or cf == i:
                 c.compact_range(None, None, co)
@@ -286,6 +467,9 @@ class Engine:
         if not self._closed:
             if self.pending:
                 self.flush_group()
+            with self._bg_lock:
+                self._bg_queue.clear()  # a running compaction finishes; queued ones are dropped
+            self.wait_background()
             self._closed = True
             # Column-family views keep the DB alive: drop them before closing so that the
             # LOCK file is released and the same path can be reopened in this process.

@@ -235,7 +235,7 @@ def range_(db: Database, ref: ListRef, start: int, end: int) -> list[bytes]:
         return []
     h = ref.head
     pfx = ref.pfx
-    return [v for _k, v in db.engine.scan(DATA, pfx + _P(h + r[0]), pfx + _P(h + r[1]))]
+    return list(db.engine.scan_values(DATA, pfx + _P(h + r[0]), pfx + _P(h + r[1])))
 
 
 def index(db: Database, ref: ListRef, i: int) -> bytes | None:

@@ -742,46 +742,54 @@ class _Shape:
 
     def pick(self, rng: random.Random, strict: bool = True) -> tuple[tuple[bytes, bytes], bool]:
         """(one random entry, accepted). Not ``strict``: one try, no rejection; after
-        :data:`SHAPE_TRIES` rejections: the last landing, not accepted."""
-        pfx, n, scan, end = self.pfx, len(self.pfx), self.engine.scan, self.end
+        :data:`SHAPE_TRIES` rejections: the last landing, not accepted. Every seek of the
+        tries goes through ONE engine cursor."""
+        pfx, n, end = self.pfx, len(self.pfx), self.end
         F, common, alphabet, width = self.F, self.common, self.alphabet, self.width
         alpha0, tail = self.alpha0, max(0, width - 1)
+        cur = self.engine.cursor(DATA, pfx, end)
         landed = (b"", b"")
+        last_mass = -1.0  # 1 - F(last entry), computed once
+
+        def wrapped() -> float:  # the landing mass of (last, end], which wraps to the first
+            nonlocal last_mass
+            if last_mass < 0:
+                last = cur.last()
+                last_mass = 1.0 - (F(last[n:]) if last is not None else 0.0)
+            return last_mass
+
         for _ in range(SHAPE_TRIES if strict else 1):
             drawn = rng.choices(alpha0) + rng.choices(alphabet, k=tail) if width else []
             r = pfx + common + bytes(drawn)
-            hit = next(scan(DATA, r, end), None)
+            hit = cur.seek(r)
             if hit is None:  # past the last entry: (last, end] wraps around to the first
                 u = rng.random()
                 if strict and u * (1.0 - F(r[n:])) >= self.tau:  # its mass is at least that
                     continue
-                s = self._first()
-                last = next(scan(DATA, pfx, end, reverse=True), None)
-                mass = 1.0 - (F(last[0][n:]) if last else 0.0) + F(s[0])
+                first = cur.first()
+                if first is None:
+                    break
+                s = (first[n:], cur.value())
+                mass = wrapped() + F(s[0])
                 landed = s
                 if not strict or u * mass < self.tau:
                     return s, strict
                 continue
-            else:
-                s = (hit[0][n:], hit[1])
-                if not s[0].startswith(common):
-                    self.stale = True
-                if not strict:
-                    return s, False
-                fs = F(s[0])
-                u = rng.random()
-                if u * (fs - F(r[n:])) >= self.tau:  # mass >= F(s) - F(r): rejected anyway
-                    landed = s
-                    continue
-                prev = next(scan(DATA, pfx, r, reverse=True), None)
-                if prev is None:  # the first entry also takes the wrapped (last, end]
-                    last = next(scan(DATA, pfx, end, reverse=True), None)
-                    mass = fs + 1.0 - (F(last[0][n:]) if last else 0.0)
-                else:
-                    mass = fs - F(prev[0][n:])
+            s = (hit[n:], cur.value())
+            if not s[0].startswith(common):
+                self.stale = True
+            if not strict:
+                return s, False
+            fs = F(s[0])
+            u = rng.random()
+            if u * (fs - F(r[n:])) >= self.tau:  # mass >= F(s) - F(r): rejected anyway
                 landed = s
-                if u * mass < self.tau:
-                    return s, True
+                continue
+            prev = cur.prev()  # the first entry also takes the wrapped (last, end]
+            mass = fs + wrapped() if prev is None else fs - F(prev[n:])
+            landed = s
+            if u * mass < self.tau:
+                return s, True
         if not landed[0] and not landed[1]:  # every try wrapped around: the first entry
             landed = self._first()
         return landed, False

@@ -202,6 +202,18 @@ class ZSet:
         for k, v in it:
             yield k[m:], (-0.0 if v else _decode(k[n:m]))
 
+    def window(
+        self, skip: int, count: int, reverse: bool = False, scores: bool = True
+    ) -> list[tuple[bytes, float]]:
+        """``count`` (member, score) of the index after ``skip`` entries (rank ranges): the
+        entries are taken in one slice and decoded in one comprehension. ``scores=False``:
+        the scores are not decoded (0.0), for replies without them."""
+        n, m, dec = self.plen, self.plen + 8, _decode
+        it = self.engine.scan(ZSCORE, self.pfx, self.pend, reverse)
+        if not scores:
+            return [(k[m:], 0.0) for k, _ in islice(it, skip, skip + count)]
+        return [(k[m:], -0.0 if v else dec(k[n:m])) for k, v in islice(it, skip, skip + count)]
+
     def members(self) -> Iterator[tuple[bytes, float]]:
         """(member, score) in member order (the data cf)."""
         n = self.plen
@@ -398,7 +410,7 @@ def rank(db: Database, key: bytes, member: bytes, reverse: bool) -> tuple[int, f
         return None
     target = z.pfx + _encode(s) + member
     scan = z.engine.scan
-    fwd = scan(ZSCORE, z.pfx, target)  # the entries below the member
+    fwd = z.engine.scan_keys(ZSCORE, z.pfx, target)  # the entries below the member
     back = scan(ZSCORE, target + b"\x00", z.pend, True)  # ... and above it
     below = above = 0
     while True:
@@ -429,33 +441,35 @@ def _sanitize(start: int, end: int, size: int) -> tuple[int, int] | None:
     return start, end
 
 
-def _by_rank(z: ZSet, start: int, end: int, reverse: bool) -> list[tuple[bytes, float]]:
+def _by_rank(
+    z: ZSet, start: int, end: int, reverse: bool, scores: bool = True
+) -> list[tuple[bytes, float]]:
     """Items with ranks start..end (already sanitized) in reply order."""
     size = z.size
     lo, hi = (start, end) if not reverse else (size - 1 - end, size - 1 - start)
     n = hi - lo + 1
     if lo <= (size - 1 - hi) * _REVERSE_COST:
-        items = list(islice(z.index(skip=lo), n))
+        items = z.window(lo, n, False, scores)
         if reverse:
             items.reverse()
     else:
-        skip = size - 1 - hi
-        items = list(islice(z.index(reverse=True, skip=skip), n))
+        items = z.window(size - 1 - hi, n, True, scores)
         if not reverse:
             items.reverse()
     return items
 
 
 def range_by_rank(
-    db: Database, key: bytes, start: int, end: int, reverse: bool
+    db: Database, key: bytes, start: int, end: int, reverse: bool, scores: bool = True
 ) -> list[tuple[bytes, float]]:
+    """Items with ranks start..end; ``scores=False`` leaves the scores undecoded (0.0)."""
     z = open_zset(db, key)
     if z is None:
         return []
     bounds = _sanitize(start, end, z.size)
     if bounds is None:
         return []
-    return _by_rank(z, bounds[0], bounds[1], reverse)
+    return _by_rank(z, bounds[0], bounds[1], reverse, scores)
 
 
 def _score_window(
