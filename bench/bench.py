@@ -106,13 +106,29 @@ def start_redis() -> Server:
     return Server("redis", port, proc, data)
 
 
-# Tests redis-benchmark has no -t name for: run as a custom command line.
+# Tests redis-benchmark has no -t name for: run as a custom command line (redis-benchmark
+# replaces __rand_int__ with a random number below -r).
 CUSTOM: dict[str, list[str]] = {
     "zrange": ["ZRANGE", "myzset", "0", "9"],
+    "setbit": ["SETBIT", "bits:__rand_int__", "4095", "1"],  # offsets would get leading 0s
+    "getbit": ["GETBIT", "bits:__rand_int__", "4095"],
+    "pfadd": ["PFADD", "myhll", "element:__rand_int__"],
+    "xadd": ["XADD", "mystream", "*", "field", "__rand_int__"],
+    "xreadgroup": ["XREADGROUP", "GROUP", "g", "c", "COUNT", "1", "STREAMS", "mystream", ">"],
+    "xgroup": ["XGROUP", "CREATE", "mystream", "g", "0", "MKSTREAM"],
+    "delstream": ["DEL", "mystream"],
 }
-# Tests that read what another test writes: that one runs first (unmeasured), so e.g. SPOP
-# pops from a full set instead of an empty one. redis-benchmark fills LRANGE's list itself.
-PREFILL: dict[str, str] = {"spop": "sadd", "rpop": "lpush", "lpop": "lpush", "zrange": "zadd"}
+ONCE = {"xgroup", "delstream"}  # prefills sent once, by one client
+# Tests that read what others write: those run first (unmeasured), so e.g. SPOP pops from
+# a full set instead of an empty one. redis-benchmark fills LRANGE's list itself.
+PREFILL: dict[str, list[str]] = {
+    "spop": ["sadd"],
+    "rpop": ["lpush"],
+    "lpop": ["lpush"],
+    "zrange": ["zadd"],
+    "getbit": ["setbit"],
+    "xreadgroup": ["delstream", "xgroup", "xadd"],
+}
 
 
 def run_benchmark(
@@ -134,7 +150,10 @@ def run_benchmark(
     raise RuntimeError(f"no {test} row in redis-benchmark output: {out.stdout!r}")
 
 
-DEFAULT_TESTS = "set,get,incr,mset,lpush,rpop,sadd,hset,spop,zadd,zrange,lrange_100,lrange_600"
+DEFAULT_TESTS = (
+    "set,get,incr,mset,lpush,rpop,sadd,hset,spop,zadd,zrange,lrange_100,lrange_600,"
+    "setbit,getbit,pfadd,xadd,xreadgroup"
+)
 
 
 def human(n: float) -> str:
@@ -181,13 +200,14 @@ def main(argv: list[str] | None = None) -> int:
                 for _ in range(args.rounds):
                     step += 1
                     for srv in (pika, red):  # alternate: neither gets a warmer machine
-                        if test in PREFILL:
+                        for fill in PREFILL.get(test, ()):
+                            once = fill in ONCE
                             run_benchmark(
                                 srv.port,
-                                PREFILL[test],
-                                args.requests,
-                                args.clients,
-                                16,
+                                fill,
+                                1 if once else args.requests,
+                                1 if once else args.clients,
+                                1 if once else 16,
                                 args.keyspace,
                             )
                         rps = run_benchmark(

@@ -36,12 +36,19 @@ CASES: dict[str, tuple[str, ...]] = {
     "LRANGE_100": ("LRANGE", "mylist", "0", "99"),
     "LRANGE_600": ("LRANGE", "mylist", "0", "599"),
     "RPOP": ("RPOP", "mylist"),
+    "PFADD": ("PFADD", "hll:__rand_int__", "element:__rand_int__"),  # tiny sparse HLLs
+    "PFADD_DENSE": ("PFADD", "myhll", "element:__rand_int__"),
+    "PFCOUNT": ("PFCOUNT", "myhll"),  # cached cardinality (header), as in Redis
+    # a small script: return redis.call('get', KEYS[1]) (loaded by FILL["SCRIPT_LOAD"])
+    "EVALSHA": ("EVALSHA", "4e6d8fc8bb01276962cce5371fa795a7763657ae", "1", "key:__rand_int__"),
 }
 # Filled before the cases run, so pops and ranges work on big collections.
 FILL: dict[str, tuple[str, ...]] = {
     "SADD": ("SADD", "myset", "element:__rand_int__"),
     "ZADD": ("ZADD", "myzset", "__rand_int__", "element:__rand_int__"),
     "LPUSH": ("LPUSH", "mylist", "xxx"),
+    "PFADD": ("PFADD", "myhll", "element:__rand_int__"),
+    "SCRIPT_LOAD": ("SCRIPT", "LOAD", "return redis.call('get', KEYS[1])"),
 }
 
 

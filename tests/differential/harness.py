@@ -31,14 +31,18 @@ from __future__ import annotations
 
 import math
 import os
-from collections.abc import Callable, Iterable, Sequence
+import sys
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import redis
 from redis._parsers.resp3 import _RESP3Parser
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
+
+if TYPE_CHECKING:
+    from hypothesis.strategies import SearchStrategy
 
 # --------------------------------------------------------------------------------------------
 # Typed reply values
@@ -671,3 +675,93 @@ def scaled(examples: int) -> int:
     so `make test` stays within its time budget on 2 cores; set 1 for a full run."""
     divisor = max(1, int(os.environ.get("PIKADB_DIFF_DIVISOR", "3")))
     return max(10, examples // divisor)
+
+
+# --------------------------------------------------------------------------------------------
+# Survey mode: ``python -m tests.differential.test_<module> [examples]``
+
+DEBUG_COMMAND = ("--set", "enable-debug-command=yes")
+
+
+def by_command(d: Diff) -> str:
+    """The default survey signature: command name and the discrepancy's note."""
+    head = _b(d.args[0]).decode("utf-8", "replace").upper() if d.args else "?"
+    return f"{head} {d.note}".rstrip()
+
+
+def survey(
+    strategy: SearchStrategy[Any] | Mapping[str, SearchStrategy[Any]],
+    run_sequence: Callable[..., list[Diff]],
+    examples: int = 300,
+    *,
+    pika_args: Sequence[str] = DEBUG_COMMAND,
+    resps: Sequence[int] = (2, 3),
+    dbs: tuple[int, ...] = (0, 1, 2),
+    signature: Callable[[Diff], str] = by_command,
+    stop_at_first: bool = False,
+    show: int = 3,
+    show_sequence: bool = False,
+) -> dict[str, list[tuple[Diff, str]]]:
+    """Run random sequences on a fresh pikadb and redis-server, print every discrepancy grouped.
+
+    ``strategy`` draws command sequences; a mapping of named strategies runs each group in
+    turn. Per protocol in ``resps``, ``examples`` sequences (per group) go through
+    ``run_sequence(pair, seq, stop_at_first=...)`` on one :class:`Pair` over ``dbs``, without
+    stopping or shrinking. Discrepancies are grouped by ``RESP<n> <signature(diff)>``; each
+    group prints its ``show`` shortest, plus the shortest command sequence with
+    ``show_sequence``. Returns signature -> [(discrepancy, its sequence or "")].
+    """
+    from hypothesis import HealthCheck, Phase, given, settings
+
+    from tests.support.servers import PikaServer, RedisServer
+
+    groups = strategy if isinstance(strategy, Mapping) else {"": strategy}
+    found: dict[str, list[tuple[Diff, str]]] = {}
+
+    def runner(pair: Pair, sequences: SearchStrategy[Any]) -> Callable[[], None]:
+        @settings(
+            max_examples=examples,
+            deadline=None,
+            database=None,
+            phases=[Phase.generate],
+            suppress_health_check=list(HealthCheck),
+        )
+        @given(seq=sequences)
+        def one(seq: Any) -> None:
+            diffs = run_sequence(pair, seq, stop_at_first=stop_at_first)
+            text = pair.report([]) if diffs and show_sequence else ""
+            for d in diffs:
+                found.setdefault(f"RESP{pair.resp} {signature(d)}", []).append((d, text))
+
+        return one
+
+    pika = PikaServer(args=list(pika_args)).start()
+    try:
+        real = RedisServer().start()
+        try:
+            for resp in resps:
+                with Pair(pika.port, real.port, resp=resp, dbs=dbs) as pair:
+                    pair.reset()
+                    for gname, sequences in groups.items():
+                        runner(pair, sequences)()
+                        if gname:
+                            print(f"RESP{resp} {gname}: {len(found)} signatures", file=sys.stderr)
+        finally:
+            real.cleanup()
+    finally:
+        pika.cleanup()
+
+    for sig, items in sorted(found.items()):
+        items.sort(key=lambda it: (len(it[1]), len(str(it[0]))))
+        print(f"== {sig} (x{len(items)})")
+        for d, _ in items[:show]:
+            print("   " + str(d).replace("\n", "\n   "))
+        if show_sequence:
+            print("   shortest sequence: " + items[0][1].replace("\n", "\n   "))
+    total = sum(len(v) for v in found.values())
+    protocols = ", ".join(f"RESP{r}" for r in resps)
+    print(
+        f"{total} discrepancies in {len(found)} signature(s); {examples} sequences"
+        f" per group and protocol ({protocols})"
+    )
+    return found

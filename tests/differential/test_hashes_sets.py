@@ -26,7 +26,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
-from hypothesis import Phase, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from tests.differential.harness import (
@@ -38,6 +38,7 @@ from tests.differential.harness import (
     diff_settings,
     is_error,
     same,
+    survey,
     unordered,
 )
 from tests.support.servers import PikaServer, RedisServer
@@ -440,43 +441,9 @@ def test_mixed_resp3(pair3: Pair, seq: list[tuple[Any, ...]]) -> None:
     _check(pair3, seq)
 
 
-# --------------------------------------------------------------------------------------------
-# Survey: python -m tests.differential.test_hashes_sets [examples]
-
-
-def survey(pika_port: int, redis_port: int, examples: int) -> dict[str, list[str]]:
-    found: dict[str, list[str]] = {}
-    for resp in (2, 3):
-        with Pair(pika_port, redis_port, resp=resp) as pair:
-            for gname, group in GROUPS.items():
-
-                @settings(
-                    max_examples=examples, deadline=None, database=None, phases=[Phase.generate]
-                )
-                @given(seq=sequences(group))
-                def one(seq: list[tuple[Any, ...]]) -> None:
-                    for d in run_sequence(pair, seq, stop_at_first=False):
-                        sig = f"RESP{pair.resp} {str(d.args[0]).upper()} {d.note}"
-                        found.setdefault(sig, []).append(str(d))
-
-                one()
-                print(f"RESP{resp} {gname}: {len(found)} signatures so far", file=sys.stderr)
-    return found
-
-
-def main() -> None:
-    examples = int(sys.argv[1]) if len(sys.argv) > 1 else 100
-    pika = PikaServer(args=["--set", "enable-debug-command=yes"]).start()
-    redis_srv = RedisServer().start()
-    try:
-        found = survey(pika.port, redis_srv.port, examples)
-    finally:
-        pika.cleanup()
-        redis_srv.cleanup()
-    for sig, cases in sorted(found.items()):
-        print(f"== {sig}: {len(cases)}\n  {cases[0]}")
-    print(f"{len(found)} signature(s)")
-
-
-if __name__ == "__main__":
-    main()
+if __name__ == "__main__":  # pragma: no cover - survey: every discrepancy, grouped
+    survey(
+        {g: sequences(cmds) for g, cmds in GROUPS.items()},
+        run_sequence,
+        int(sys.argv[1]) if len(sys.argv) > 1 else 100,
+    )

@@ -17,11 +17,10 @@ from collections.abc import Iterator, Sequence
 from typing import Any
 
 import pytest
-import redis
-from hypothesis import Phase, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
-from tests.differential.harness import Diff, Pair, Side, diff_settings, same
+from tests.differential.harness import Diff, Pair, Side, diff_settings, same, survey
 from tests.support.servers import PikaServer, RedisServer
 
 LKEYS = [b"l1", b"l2", b"{t}l"]
@@ -318,40 +317,5 @@ def test_blocking_scenarios(
     )
 
 
-# --------------------------------------------------------------------------------------------
-# Survey: every discrepancy, grouped (python -m tests.differential.test_lists [n])
-
-
-def survey(examples: int = 200) -> None:
-    pika = PikaServer(args=["--set", "enable-debug-command=yes"]).start()
-    real = RedisServer().start()
-    found: dict[str, list[str]] = {}
-    try:
-        for resp in (2, 3):
-            with Pair(pika.port, real.port, resp=resp) as pair:
-
-                @settings(
-                    max_examples=examples, deadline=None, database=None, phases=[Phase.generate]
-                )
-                @given(seq=sequences())
-                def one(seq: list[tuple[Any, ...]]) -> None:
-                    diffs = run_sequence(pair, seq, stop_at_first=False)
-                    for d in diffs:
-                        head = str(d.args[0]).upper() if d.args else "?"
-                        found.setdefault(f"RESP{resp} {head}", []).append(str(d))  # noqa: B023
-
-                one()
-        redis.Redis(port=real.port).flushall()
-    finally:
-        pika.cleanup()
-        real.cleanup()
-    total = sum(len(ds) for ds in found.values())
-    print(f"{examples} sequences per protocol (RESP2, RESP3): {total} discrepancies")
-    for sig, ds in sorted(found.items()):
-        print(f"== {sig} (x{len(ds)})")
-        for d in ds[:3]:
-            print(f"   {d}")
-
-
-if __name__ == "__main__":
-    survey(int(sys.argv[1]) if len(sys.argv) > 1 else 200)
+if __name__ == "__main__":  # pragma: no cover - survey: every discrepancy, grouped
+    survey(sequences(), run_sequence, int(sys.argv[1]) if len(sys.argv) > 1 else 200)

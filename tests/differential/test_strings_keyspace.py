@@ -13,10 +13,10 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
-from hypothesis import Phase, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
-from tests.differential.harness import Diff, Pair, diff_settings
+from tests.differential.harness import Diff, Pair, diff_settings, survey
 from tests.support.servers import PikaServer, RedisServer
 
 # --------------------------------------------------------------------------------------------
@@ -669,48 +669,11 @@ def _signature(d: Diff) -> str:
     return f"{head} | pikadb {_kind(d.pika)} | redis {_kind(d.redis)} | {d.note}"
 
 
-def survey_ports(
-    pika_port: int, redis_port: int, examples: int
-) -> dict[str, list[tuple[Diff, str]]]:
-    """Signature -> [(discrepancy, the sequence that showed it)], every group, RESP2 and RESP3."""
-    found: dict[str, list[tuple[Diff, str]]] = {}
-
-    def runner(pair: Pair, group: list[st.SearchStrategy[tuple[Any, ...]]]) -> Callable[[], None]:
-        @settings(max_examples=examples, deadline=None, database=None, phases=[Phase.generate])
-        @given(seq=sequences(group))
-        def one(seq: list[tuple[Any, ...]]) -> None:
-            diffs = run_sequence(pair, seq, stop_at_first=False)
-            if diffs:
-                text = pair.report([])
-            for d in diffs:
-                found.setdefault(f"RESP{pair.resp} {_signature(d)}", []).append((d, text))
-
-        return one
-
-    for resp in (2, 3):
-        with Pair(pika_port, redis_port, resp=resp) as pair:
-            pair.reset()
-            for gname, group in GROUPS.items():
-                runner(pair, group)()
-                print(f"RESP{resp} {gname}: {len(found)} signatures so far", file=sys.stderr)
-    return found
-
-
-def survey(examples: int = 200) -> None:
-    pika = PikaServer(args=["--set", "enable-debug-command=yes"]).start()
-    real = RedisServer().start()
-    try:
-        found = survey_ports(pika.port, real.port, examples)
-    finally:
-        pika.cleanup()
-        real.cleanup()
-    for sig, ds in sorted(found.items()):
-        ds.sort(key=lambda d: len(d[1]))
-        print(f"== {sig}  (x{len(ds)})")
-        for d, _ in ds[:3]:
-            print(f"   {d}")
-        print("   shortest sequence: " + ds[0][1].replace("\n", "\n   "))
-
-
-if __name__ == "__main__":
-    survey(int(sys.argv[1]) if len(sys.argv) > 1 else 200)
+if __name__ == "__main__":  # pragma: no cover - survey: every discrepancy, grouped
+    survey(
+        {g: sequences(cmds) for g, cmds in GROUPS.items()},
+        run_sequence,
+        int(sys.argv[1]) if len(sys.argv) > 1 else 200,
+        signature=_signature,
+        show_sequence=True,
+    )

@@ -18,10 +18,10 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
-from hypothesis import Phase, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
-from tests.differential.harness import Diff, Pair, diff_settings, is_error, same
+from tests.differential.harness import Diff, Pair, diff_settings, is_error, same, survey
 from tests.support.servers import PikaServer, RedisServer
 
 ZKEYS = [b"z1", b"z2", b"{t}z"]
@@ -333,38 +333,5 @@ def test_zsets_resp3(pair3: Pair, seq: list[tuple[Any, ...]]) -> None:
         raise AssertionError(pair3.report())
 
 
-# --------------------------------------------------------------------------------------------
-# Survey: python -m tests.differential.test_zsets [examples]
-
-
-def survey(examples: int = 300) -> None:
-    pika = PikaServer(args=["--set", "enable-debug-command=yes"]).start()
-    real = RedisServer().start()
-    found: dict[str, list[str]] = {}
-
-    def runner(pair: Pair) -> Callable[[], None]:
-        @settings(max_examples=examples, deadline=None, database=None, phases=[Phase.generate])
-        @given(seq=sequences())
-        def one(seq: list[tuple[Any, ...]]) -> None:
-            for d in run_sequence(pair, seq, stop_at_first=False):
-                sig = f"RESP{pair.resp} {str(d.args[0]).upper()} {d.note}"
-                found.setdefault(sig, []).append(str(d))
-
-        return one
-
-    try:
-        for resp in (2, 3):
-            with Pair(pika.port, real.port, resp=resp) as pair:
-                runner(pair)()
-    finally:
-        pika.cleanup()
-        real.cleanup()
-    for sig, ds in sorted(found.items()):
-        print(f"== {sig} (x{len(ds)})")
-        for d in sorted(ds, key=len)[:3]:
-            print("   " + d.replace("\n", "\n   "))
-    print(f"{len(found)} signature(s)")
-
-
-if __name__ == "__main__":
-    survey(int(sys.argv[1]) if len(sys.argv) > 1 else 300)
+if __name__ == "__main__":  # pragma: no cover - survey: every discrepancy, grouped
+    survey(sequences(), run_sequence, int(sys.argv[1]) if len(sys.argv) > 1 else 300)

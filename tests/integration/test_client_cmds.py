@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 import socket
+import threading
 import time
 from collections.abc import Callable
 
@@ -303,3 +304,54 @@ def test_setinfo(r: redis.Redis) -> None:
 def test_help_matches_redis(r: redis.Redis, rr: redis.Redis) -> None:
     assert both(r, rr, "CLIENT", "HELP")
     both(r, rr, "CLIENT", "HELP", "x")
+
+
+def _blocked_pop(port: int, out: list[object]) -> threading.Thread:
+    def run() -> None:
+        c = redis.Redis(port=port, socket_timeout=10)
+        try:
+            out.append(c.blpop(["unblock-never"], 0))
+        except redis.ResponseError as exc:
+            out.append(str(exc))
+
+    t = threading.Thread(target=run, daemon=True)
+    t.start()
+    return t
+
+
+def _blocked_id(r: redis.Redis) -> int:
+    for _ in range(200):
+        for cl in r.client_list():
+            if cl["cmd"] == "blpop" and "b" in cl["flags"]:
+                return int(cl["id"])
+        time.sleep(0.01)
+    raise AssertionError("no blocked client")
+
+
+@pytest.mark.parametrize("reason", [None, "TIMEOUT", "timeout", "ERROR"])
+def test_client_unblock(pika: PikaServer, r: redis.Redis, reason: str | None) -> None:
+    out: list[object] = []
+    t = _blocked_pop(pika.port, out)
+    cid = _blocked_id(r)
+    extra = () if reason is None else (reason,)
+    assert r.execute_command("CLIENT", "UNBLOCK", cid, *extra) == 1
+    t.join(5)
+    if reason == "ERROR":
+        assert out == ["UNBLOCKED client unblocked via CLIENT UNBLOCK"]
+    else:
+        assert out == [None]
+    assert r.execute_command("CLIENT", "UNBLOCK", cid) == 0  # no longer blocked
+
+
+def test_client_unblock_errors(r: redis.Redis, rr: redis.Redis) -> None:
+    my_id = r.client_id()
+    assert r.execute_command("CLIENT", "UNBLOCK", my_id) == 0
+    assert r.execute_command("CLIENT", "UNBLOCK", 999999) == 0
+    for args in (
+        ("CLIENT", "UNBLOCK", "1", "bogus"),
+        ("CLIENT", "UNBLOCK", "x"),
+        ("CLIENT", "UNBLOCK", "x", "bogus"),
+        ("CLIENT", "UNBLOCK", "1", "ERROR", "more"),
+        ("CLIENT", "UNBLOCK"),
+    ):
+        both(r, rr, *args)

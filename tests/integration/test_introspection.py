@@ -26,15 +26,12 @@ SAME_INFO = [
     "object",
     "get",
 ]
-# CLIENT subcommands not implemented yet (tracking, pause, unblock).
+# CLIENT subcommands not implemented yet (tracking).
 MISSING_CLIENT = {
     b"client|caching",
     b"client|getredir",
-    b"client|pause",
-    b"client|unpause",
     b"client|tracking",
     b"client|trackinginfo",
-    b"client|unblock",
 }
 SAME_SUBCOMMAND_INFO = [
     "config|get", "config|set", "config|help", "config|rewrite", "config|resetstat",

@@ -95,9 +95,9 @@ def parse_timeout(raw: bytes) -> int:
 
 
 def can_block(c: ClientState) -> bool:
-    """Whether ``c`` may block now. Inside MULTI/EXEC (and later scripts) a blocking command
-    must behave as if it timed out at once (Redis's CLIENT_DENY_BLOCKING)."""
-    return c.multi is None
+    """Whether ``c`` may block now. Inside MULTI/EXEC and scripts a blocking command must
+    behave as if it timed out at once (Redis's CLIENT_DENY_BLOCKING)."""
+    return c.multi is None and not c.in_script
 
 
 # --- the registry ----------------------------------------------------------------------------

@@ -14,7 +14,8 @@ from __future__ import annotations
 
 import time
 
-from pikadb.commands._args import INT64_MAX, INT64_MIN
+from pikadb.commands import blocking
+from pikadb.commands._args import INT64_MAX, INT64_MIN, parse_int
 from pikadb.commands.context import REPLY_OFF, REPLY_ON, REPLY_SKIP_NEXT, ClientState
 from pikadb.commands.introspection import help_reply
 from pikadb.commands.table import command, container
@@ -281,6 +282,32 @@ def client_kill(c: ClientState, args: list[bytes]) -> bytes:
             raise CommandError(errors.NO_SUCH_CLIENT)
         return OK
     return integer(killed)
+
+
+@command(
+    "unblock",
+    -3,
+    _ADMIN,
+    acl="connection",
+    group=G,
+    parent=P,
+    summary="Unblock a client blocked in a blocking command from a different connection",
+    since="5.0.0",
+    complexity="O(log N) where N is the number of client connections",
+    args="client-id [TIMEOUT|ERROR]",
+)
+def client_unblock(c: ClientState, args: list[bytes]) -> bytes:
+    if len(args) > 4:
+        raise CommandError(errors.subcommand_syntax(args[1].decode("utf-8", "replace"), "CLIENT"))
+    with_error = False
+    if len(args) == 4:
+        reason = args[3].lower()
+        if reason == b"error":
+            with_error = True
+        elif reason != b"timeout":
+            raise CommandError(errors.UNBLOCK_REASON)
+    client_id = parse_int(args[2])
+    return integer(1 if blocking.unblock(c.server, client_id, with_error) else 0)
 
 
 @command(

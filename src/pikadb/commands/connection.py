@@ -5,6 +5,7 @@ from __future__ import annotations
 from pikadb import REDIS_VERSION
 from pikadb.commands._args import parse_db_index, parse_int
 from pikadb.commands.context import REPLY_ON, ClientState
+from pikadb.commands.pubsub import unsubscribe_all
 from pikadb.commands.table import command
 from pikadb.core import errors
 from pikadb.core.errors import CommandError
@@ -25,6 +26,8 @@ G = "connection"
 def ping(c: ClientState, args: list[bytes]) -> bytes:
     if len(args) > 2:
         raise CommandError(errors.wrong_arity("ping"))
+    if c.subscribed and c.resp == 2:  # pub/sub: RESP2 subscribed mode answers in an array
+        return b"*2\r\n$4\r\npong\r\n" + bulk(args[1] if len(args) == 2 else b"")
     return PONG if len(args) == 1 else bulk(args[1])
 
 
@@ -171,6 +174,8 @@ def _validate_name(name: bytes) -> None:
 )
 def reset(c: ClientState, args: list[bytes]) -> bytes:
     c.multi = None
+    if c.subscribed:  # pub/sub: leave every channel, pattern and shard channel silently
+        unsubscribe_all(c)
     c.select(0)
     c.set_protocol(2)
     c.name = b""

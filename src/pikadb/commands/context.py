@@ -60,6 +60,24 @@ class ServerState:
     tcp_port: int
     executable: str
 
+    # pub/sub (commands/pubsub.py install_pubsub): the channel registry, the effective
+    # notify-keyspace-events bits (0 unless K or E and a class are on: the notify() fast
+    # path) and client-output-buffer-limit per class: (hard, soft, soft seconds).
+    pubsub: Any = None
+    notify_flags: int = 0
+    obuf_limits: dict[str, tuple[int, int, int]] | None = None
+    obuf_floor: int = 0  # the smallest limit set in any class (pushes below it skip checks)
+
+    # transactions / SLOWLOG / LATENCY (commands/slowlog.py install): the dispatcher sends
+    # commands that took at least ``slow_us`` microseconds to slowlog.observe (the lower of
+    # slowlog-log-slower-than and latency-monitor-threshold; huge when both are off).
+    slow_us: int = 10_000
+
+    def pubsub_counts(self) -> tuple[int, int, int]:
+        """(channels, patterns, shard channels) with subscribers (INFO stats)."""
+        h = self.pubsub
+        return h.count() if h is not None else (0, 0, 0)  # type: ignore[no-any-return]
+
     def request_shutdown(self, nosave: bool = False, now: bool = False) -> None:
         raise NotImplementedError
 
@@ -78,6 +96,9 @@ class ClientState:
     db: Database
     enc: Encoder = RESP2
     resp: int = 2
+    # scripting: True only for the client scripts run their commands as (Redis's
+    # CLIENT_SCRIPT; blocking.can_block is False for it; commands/_lua_runtime.py).
+    in_script: bool = False
 
     def __init__(self, server: ServerState, client_id: int) -> None:
         self.server = server
@@ -102,6 +123,23 @@ class ClientState:
         self.kind = "normal"  # normal | replica | master | pubsub
         self.flags = "N"
         self.multi: list[Any] | None = None  # queued commands inside MULTI (later issue)
+        # pub/sub (commands/pubsub.py): this client's subscriptions, in subscription order,
+        # and Redis's CLIENT_PUBSUB flag (set while it has any; RESP2 subscribed mode).
+        self.channels: dict[bytes, None] = {}
+        self.patterns: dict[bytes, None] = {}
+        self.shard_channels: dict[bytes, None] = {}
+        self.subscribed = False
+        self.obuf_soft_since = 0.0  # when the output first passed its soft limit (0: not)
+        # transactions / MONITOR / CLIENT PAUSE (commands/transactions.py, monitor.py,
+        # pause.py). ``gate``: this client's commands take the dispatcher's slow path (it is
+        # in MULTI, WATCHes keys, is a MONITOR, or clients are paused); kept by
+        # transactions.refresh_gate. ``multi_error``: a command was rejected while queueing
+        # (EXEC replies EXECABORT); ``cas_dirty``: a WATCHed key changed (EXEC replies null).
+        self.gate = False
+        self.multi_error = False
+        self.cas_dirty = False
+        self.watched: dict[tuple[int, bytes], Any] = {}  # (db index, key) -> WatchedKey
+        self.monitoring = False
 
     @property
     def is_local(self) -> bool:
@@ -119,6 +157,11 @@ class ClientState:
 
     def kill(self) -> None:
         """Close the connection (CLIENT KILL)."""
+        raise NotImplementedError
+
+    def push(self, data: bytes) -> None:
+        """Send ``data`` (a pub/sub message, already encoded) to this client out of band:
+        after the replies it already has pending, respecting client-output-buffer-limit."""
         raise NotImplementedError
 
     def query_buffer_size(self) -> int:

@@ -47,6 +47,7 @@ G = "server"
 
 # Redis object type numbers (OBJ_STRING...) as hashed into the digest.
 REDIS_TYPE = {L.T_STRING: 0, L.T_LIST: 1, L.T_SET: 2, L.T_ZSET: 3, L.T_HASH: 4, L.T_STREAM: 6}
+REDIS_TYPE[L.T_STRING_CHUNKED] = 0
 _EXPIRE_MARK = b"!!expire!!"
 ZERO_DIGEST = "0" * 40
 
@@ -121,6 +122,14 @@ def object_digest(db: Database, mkey: bytes, raw: bytes, digest: bytearray) -> N
     mix_digest(digest, struct.pack(">I", REDIS_TYPE.get(t, t)))
     if t == L.T_STRING:
         mix_digest(digest, raw[L.HDR_SIZE :])
+    elif t == L.T_STRING_CHUNKED:  # mixDigest of the whole value, hashed chunk by chunk
+        h = _sha1()
+        for piece in strings.pieces(db, mkey, raw):
+            h.update(piece)
+        value_hash = h.digest()
+        for i in range(20):
+            digest[i] ^= value_hash[i]
+        digest[:] = _sha1(bytes(digest)).digest()
     else:
         fn = _VALUE_DIGESTERS.get(t)
         if fn is None:  # a wrong digest would be worse than none
@@ -153,9 +162,17 @@ def _allowed(c: ClientState) -> bool:
     return mode == "yes" or (mode == "local" and c.is_local)
 
 
-def _serialized_length(raw: bytes) -> int:
+_SERIALIZE_MAX = 8 << 20  # longer chunked strings report an estimate (no LZF pass)
+
+
+def _serialized_length(db: Database, mkey: bytes, raw: bytes) -> int:
     if raw[0] == L.T_STRING:
         return len(save_string(raw[L.HDR_SIZE :]))
+    if raw[0] == L.T_STRING_CHUNKED:
+        n = strings.length(raw)
+        if n > _SERIALIZE_MAX:
+            return n + 5  # the uncompressed size: an estimate, see _SERIALIZE_MAX
+        return len(save_string(strings.value(db, mkey, raw) or b""))
     return L.CollectionMeta.decode(raw).size
 
 
@@ -167,7 +184,7 @@ def _debug_object(c: ClientState, key: bytes) -> bytes:
     lru = int(time.time()) & ((1 << 24) - 1)
     return simple(
         f"Value at:0x{id(raw):x} refcount:{refcount_of(raw)} encoding:{enc} "
-        f"serializedlength:{_serialized_length(raw)} lru:{lru} lru_seconds_idle:0"
+        f"serializedlength:{_serialized_length(c.db, mkey, raw)} lru:{lru} lru_seconds_idle:0"
     )
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from pikadb.commands._args import INT64_MAX, parse_int
 from pikadb.commands.context import ClientState
+from pikadb.commands.notify import restored
 from pikadb.commands.table import command
 from pikadb.core import errors
 from pikadb.core.clock import now_ms
@@ -91,5 +92,5 @@ def restore(c: ClientState, args: list[bytes]) -> bytes:
     expire_at = ttl if (absttl or not ttl) else ttl + now_ms()
     if expire_at > INT64_MAX:  # Redis's int64 sum wraps negative: "already expired"
         expire_at = 1
-    generic.restore(db, args[1], value, expire_at, replace=True)
+    restored(c, args[1], lambda: generic.restore(db, args[1], value, expire_at, replace=True))
     return OK

@@ -16,6 +16,7 @@ from pikadb.commands._args import INT64_MAX, INT64_MIN, parse_int
 from pikadb.commands.context import ClientState
 from pikadb.commands.debug import digest_hash, register_value_digest
 from pikadb.commands.keyspace import parse_cursor
+from pikadb.commands.notify import HASH, counted, removed, with_event
 from pikadb.commands.object_cmd import register_encoding
 from pikadb.commands.table import Handler, command
 from pikadb.core import errors
@@ -84,7 +85,7 @@ def _check_pairs(args: list[bytes], name: str) -> None:
 )
 def hset(c: ClientState, args: list[bytes]) -> bytes:
     _check_pairs(args, "hset")
-    return integer(hashes.set_fields(c.db, args[1], args, 2))
+    return integer(with_event(c, HASH, b"hset", args[1], hashes.set_fields(c.db, args[1], args, 2)))
 
 
 @_cmd(
@@ -98,7 +99,7 @@ def hset(c: ClientState, args: list[bytes]) -> bytes:
 )
 def hmset(c: ClientState, args: list[bytes]) -> bytes:
     _check_pairs(args, "hmset")
-    hashes.set_fields(c.db, args[1], args, 2)
+    with_event(c, HASH, b"hset", args[1], hashes.set_fields(c.db, args[1], args, 2))
     return OK
 
 
@@ -111,7 +112,8 @@ def hmset(c: ClientState, args: list[bytes]) -> bytes:
     "key field value",
 )
 def hsetnx(c: ClientState, args: list[bytes]) -> bytes:
-    return ONE if hashes.set_if_absent(c.db, args[1], args[2], args[3]) else ZERO
+    done = hashes.set_if_absent(c.db, args[1], args[2], args[3])
+    return ONE if counted(c, HASH, b"hset", args[1], int(done)) else ZERO
 
 
 @_cmd("hget", 3, "readonly fast", "RO access", "Get the value of a hash field", "key field")
@@ -145,7 +147,8 @@ def hmget(c: ClientState, args: list[bytes]) -> bytes:
     complexity="O(N) where N is the number of fields to be removed.",
 )
 def hdel(c: ClientState, args: list[bytes]) -> bytes:
-    return integer(hashes.delete_fields(c.db, args[1], args[2:]))
+    n = hashes.delete_fields(c.db, args[1], args[2:])
+    return integer(removed(c, HASH, b"hdel", args[1], n))
 
 
 @_cmd("hexists", 3, "readonly fast", "RO", "Determine if a hash field exists", "key field")
@@ -237,7 +240,8 @@ def hincrby(c: ClientState, args: list[bytes]) -> bytes:
             raise CommandError(errors.INCR_OVERFLOW)
         return b"%d" % (value + by)
 
-    return b":%s\r\n" % hashes.update_field(c.db, args[1], args[2], fn)
+    new = hashes.update_field(c.db, args[1], args[2], fn)
+    return b":%s\r\n" % with_event(c, HASH, b"hincrby", args[1], new)
 
 
 @_cmd(
@@ -265,7 +269,8 @@ def hincrbyfloat(c: ClientState, args: list[bytes]) -> bytes:
             raise CommandError(errors.INCR_NAN_OR_INF)
         return LD.format_human(total)
 
-    return bulk(hashes.update_field(c.db, args[1], args[2], fn))
+    new = hashes.update_field(c.db, args[1], args[2], fn)
+    return bulk(with_event(c, HASH, b"hincrbyfloat", args[1], new))
 
 
 # --- HRANDFIELD --------------------------------------------------------------------------

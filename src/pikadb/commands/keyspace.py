@@ -7,12 +7,23 @@ from __future__ import annotations
 
 from pikadb.commands._args import INT64_MAX, parse_int
 from pikadb.commands.context import ClientState
+from pikadb.commands.notify import (
+    GENERIC,
+    counted,
+    deleted,
+    expire_events,
+    moved,
+    notify_db,
+    renamed,
+    replaced_new,
+    will_replace,
+)
 from pikadb.commands.table import command
 from pikadb.core import errors
 from pikadb.core.clock import now_ms
 from pikadb.core.errors import CommandError
 from pikadb.protocol.reply import NEG_ONE, NEG_TWO, OK, bulk, integer
-from pikadb.storage import generic
+from pikadb.storage import generic, strings
 from pikadb.storage import layout as L
 from pikadb.storage.keyspace import Database
 
@@ -58,7 +69,7 @@ def _db_for(c: ClientState, raw: bytes) -> Database:
     args="key [key ...]",
 )
 def del_(c: ClientState, args: list[bytes]) -> bytes:
-    return integer(_delete(c.db, args[1:]))
+    return integer(deleted(c, args[1:], _delete))
 
 
 @command(
@@ -74,7 +85,7 @@ def del_(c: ClientState, args: list[bytes]) -> bytes:
     args="key [key ...]",
 )
 def unlink(c: ClientState, args: list[bytes]) -> bytes:
-    return integer(_delete(c.db, args[1:]))
+    return integer(deleted(c, args[1:], _delete))
 
 
 @command(
@@ -161,7 +172,7 @@ def _expire_generic(c: ClientState, args: list[bytes], relative: bool, seconds: 
     base = now_ms() if relative else 0
     if when > INT64_MAX - base:
         raise CommandError(errors.invalid_expire(name))
-    return integer(generic.expire_at(c.db, args[1], when + base, flags))
+    return integer(expire_events(c, args[1], generic.expire_at(c.db, args[1], when + base, flags)))
 
 
 _EXPIRE_ARGS = "key seconds [NX|XX|GT|LT]"
@@ -319,7 +330,7 @@ def pexpiretime(c: ClientState, args: list[bytes]) -> bytes:
     args="key",
 )
 def persist(c: ClientState, args: list[bytes]) -> bytes:
-    return integer(generic.persist(c.db, args[1]))
+    return integer(counted(c, GENERIC, b"persist", args[1], generic.persist(c.db, args[1])))
 
 
 # --- enumeration -------------------------------------------------------------------------
@@ -422,8 +433,10 @@ def randomkey(c: ClientState, args: list[bytes]) -> bytes:
     args="key newkey",
 )
 def rename(c: ClientState, args: list[bytes]) -> bytes:
+    replacing = will_replace(c, args[2])
     if generic.rename(c.db, args[1], args[2], nx=False) is None:
         raise CommandError(errors.NO_SUCH_KEY)
+    renamed(c, args[1], args[2], replacing)
     return OK
 
 
@@ -442,6 +455,8 @@ def renamenx(c: ClientState, args: list[bytes]) -> bytes:
     r = generic.rename(c.db, args[1], args[2], nx=True)
     if r is None:
         raise CommandError(errors.NO_SUCH_KEY)
+    if r:
+        renamed(c, args[1], args[2])
     return integer(r)
 
 
@@ -473,7 +488,12 @@ def copy(c: ClientState, args: list[bytes]) -> bytes:
         i += 1
     if dst_db is c.db and args[1] == args[2]:
         raise CommandError(errors.SAME_OBJECT)
-    return integer(generic.copy(c.db, dst_db, args[1], args[2], replace))
+    replacing = replace and will_replace(c, args[2], dst_db)
+    r = generic.copy(c.db, dst_db, args[1], args[2], replace)
+    if r:
+        replaced_new(c, args[2], replacing, dst_db)
+        notify_db(c.server, GENERIC, b"copy_to", args[2], dst_db.index)
+    return integer(r)
 
 
 @command(
@@ -491,7 +511,10 @@ def move(c: ClientState, args: list[bytes]) -> bytes:
     dst_db = _db_for(c, args[2])
     if dst_db is c.db:
         raise CommandError(errors.SAME_OBJECT)
-    return integer(generic.move(c.db, dst_db, args[1]))
+    r = generic.move(c.db, dst_db, args[1])
+    if r:
+        moved(c, args[1], dst_db)
+    return integer(r)
 
 
 # --- Pika: SCANX, PKSCANRANGE, PKRSCANRANGE, PKPATTERNMATCHDEL ---------------------------
@@ -529,12 +552,14 @@ def _pika_options(
     return pattern, n
 
 
-def _range_reply(next_key: bytes, items: list[tuple[bytes, bytes]], with_values: bool) -> bytes:
+def _range_reply(
+    db: Database, next_key: bytes, items: list[tuple[bytes, bytes]], with_values: bool
+) -> bytes:
     flat: list[bytes] = []
     for k, raw in items:
         flat.append(k)
-        if with_values:
-            flat.append(raw[9:])
+        if with_values:  # string_with_value: only strings are listed
+            flat.append(strings.value(db, db.mkey(k), raw) or b"")
     return b"*2\r\n" + bulk(next_key) + _bulks(flat)
 
 
@@ -552,7 +577,7 @@ def scanx(c: ClientState, args: list[bytes]) -> bytes:
     code, _ = _pika_type(args[1])
     pattern, count = _pika_options(args, 3, (b"MATCH", b"COUNT"))
     res = generic.range_scan(c.db, code, args[2], None, pattern, count)
-    return _range_reply(res.next_key, res.items, False)
+    return _range_reply(c.db, res.next_key, res.items, False)
 
 
 def _pkscanrange(c: ClientState, args: list[bytes], reverse: bool) -> bytes:
@@ -562,7 +587,7 @@ def _pkscanrange(c: ClientState, args: list[bytes], reverse: bool) -> bytes:
     if start and end and (start < end if reverse else start > end):
         raise CommandError(errors.PIKA_INVALID_RANGE)
     res = generic.range_scan(c.db, code, start or None, end or None, pattern, limit, reverse)
-    return _range_reply(res.next_key, res.items, with_values)
+    return _range_reply(c.db, res.next_key, res.items, with_values)
 
 
 @command(

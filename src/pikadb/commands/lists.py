@@ -15,6 +15,7 @@ from pikadb.commands import blocking
 from pikadb.commands._args import INT64_MAX, parse_int
 from pikadb.commands.context import ClientState
 from pikadb.commands.debug import digest_list, register_value_digest
+from pikadb.commands.notify import LIST, counted, list_moved, notify, popped, removed
 from pikadb.commands.object_cmd import register_encoding
 from pikadb.commands.table import Handler, KeySpec, command
 from pikadb.core import errors
@@ -117,7 +118,7 @@ _MOVE_SPECS = (KeySpec("RW access delete", index=1), KeySpec("RW insert", index=
     history=_PUSH_HISTORY,
 )
 def lpush(c: ClientState, args: list[bytes]) -> bytes:
-    return integer(_push(c.db, args[1], args[2:], True, False))
+    return integer(counted(c, LIST, b"lpush", args[1], _push(c.db, args[1], args[2:], True, False)))
 
 
 @_cmd(
@@ -131,7 +132,8 @@ def lpush(c: ClientState, args: list[bytes]) -> bytes:
     history=_PUSH_HISTORY,
 )
 def rpush(c: ClientState, args: list[bytes]) -> bytes:
-    return integer(_push(c.db, args[1], args[2:], False, False))
+    n = _push(c.db, args[1], args[2:], False, False)
+    return integer(counted(c, LIST, b"rpush", args[1], n))
 
 
 @_cmd(
@@ -146,7 +148,7 @@ def rpush(c: ClientState, args: list[bytes]) -> bytes:
     history=_PUSHX_HISTORY,
 )
 def lpushx(c: ClientState, args: list[bytes]) -> bytes:
-    return integer(_push(c.db, args[1], args[2:], True, True))
+    return integer(counted(c, LIST, b"lpush", args[1], _push(c.db, args[1], args[2:], True, True)))
 
 
 @_cmd(
@@ -161,7 +163,7 @@ def lpushx(c: ClientState, args: list[bytes]) -> bytes:
     history=_PUSHX_HISTORY,
 )
 def rpushx(c: ClientState, args: list[bytes]) -> bytes:
-    return integer(_push(c.db, args[1], args[2:], False, True))
+    return integer(counted(c, LIST, b"rpush", args[1], _push(c.db, args[1], args[2:], False, True)))
 
 
 # --- pops ------------------------------------------------------------------------------------
@@ -171,7 +173,7 @@ def _pop(c: ClientState, args: list[bytes], left: bool) -> bytes:
         ref = _get(db, args[1])
         if ref is None:
             return c.enc.null
-        v = _pop_one(db, ref, left)
+        v = popped(c, LIST, b"lpop" if left else b"rpop", args[1], _pop_one(db, ref, left))
         return b"$%d\r\n%s\r\n" % (len(v), v)
     if len(args) > 3:
         raise CommandError(errors.wrong_arity("lpop" if left else "rpop"))
@@ -181,7 +183,8 @@ def _pop(c: ClientState, args: list[bytes], left: bool) -> bytes:
         return c.enc.null_array
     if count == 0:
         return EMPTY_ARRAY
-    return _bulks(lists.pop_many(db, ref, left, count))
+    items = lists.pop_many(db, ref, left, count)
+    return _bulks(popped(c, LIST, b"lpop" if left else b"rpop", args[1], items))
 
 
 _POP_HISTORY = (("6.2.0", "Added the `count` argument."),)
@@ -338,7 +341,7 @@ def linsert(c: ClientState, args: list[bytes]) -> bytes:
     ref = _get(db, args[1])
     if ref is None:
         return ZERO
-    n = lists.insert(db, ref, after, args[3], args[4])
+    n = counted(c, LIST, b"linsert", args[1], lists.insert(db, ref, after, args[3], args[4]))
     return NEG_ONE if n < 0 else integer(n)
 
 
@@ -357,7 +360,7 @@ def lrem(c: ClientState, args: list[bytes]) -> bytes:
     ref = _get(db, args[1])
     if ref is None:
         return ZERO
-    return integer(lists.remove(db, ref, count, args[3]))
+    return integer(removed(c, LIST, b"lrem", args[1], lists.remove(db, ref, count, args[3])))
 
 
 @_cmd(
@@ -379,6 +382,7 @@ def lset(c: ClientState, args: list[bytes]) -> bytes:
         raise CommandError(errors.NO_SUCH_KEY)
     if not lists.set_(db, ref, parse_int(args[2]), args[3]):
         raise CommandError(errors.OUT_OF_RANGE)
+    notify(c, LIST, b"lset", args[1])
     return OK
 
 
@@ -398,6 +402,7 @@ def ltrim(c: ClientState, args: list[bytes]) -> bytes:
     ref = _get(db, args[1])
     if ref is not None:
         lists.trim(db, ref, start, end)
+        removed(c, LIST, b"ltrim", args[1], 1)
     return OK
 
 
@@ -408,6 +413,7 @@ def _lmove(c: ClientState, src: bytes, dst: bytes, left_from: bool, left_to: boo
     if ref is None:
         return c.enc.null
     v = lists.move(db, ref, lists.destination(db, dst), left_from, left_to)
+    list_moved(c, src, dst, left_from, left_to)
     return b"$%d\r\n%s\r\n" % (len(v), v)
 
 
@@ -475,7 +481,8 @@ def _mpop(c: ClientState, keys: list[bytes], left: bool, count: int) -> bytes | 
     for k in keys:
         ref = _get(db, k)
         if ref is not None:
-            return _keyed(k, lists.pop_many(db, ref, left, count))
+            items = lists.pop_many(db, ref, left, count)
+            return _keyed(k, popped(c, LIST, b"lpop" if left else b"rpop", k, items))
     return None
 
 
@@ -510,7 +517,8 @@ def _bpop(c: ClientState, args: list[bytes], left: bool) -> object:
     for k in keys:
         ref = _get(db, k)
         if ref is not None:
-            return _pair(k, _pop_one(db, ref, left))
+            v = _pop_one(db, ref, left)
+            return _pair(k, popped(c, LIST, b"lpop" if left else b"rpop", k, v))
     if not blocking.can_block(c):
         return c.enc.null_array
 
@@ -519,7 +527,8 @@ def _bpop(c: ClientState, args: list[bytes], left: bool) -> object:
         ref = lists.get_lenient(db, key)
         if ref is None:
             return None
-        return _pair(key, _pop_one(db, ref, left))
+        v = _pop_one(db, ref, left)
+        return _pair(key, popped(c, LIST, b"lpop" if left else b"rpop", key, v))
 
     return blocking.block(c, keys, timeout, serve, "list")
 
@@ -572,6 +581,7 @@ def _blmove(
         if ref is None:
             return None
         v = lists.move(db, ref, lists.destination(db, dst), left_from, left_to)
+        list_moved(c, key, dst, left_from, left_to)
         return b"$%d\r\n%s\r\n" % (len(v), v)
 
     return blocking.block(c, [src], timeout, serve, "list")
@@ -634,7 +644,8 @@ def blmpop(c: ClientState, args: list[bytes]) -> object:
         ref = lists.get_lenient(db, key)
         if ref is None:
             return None
-        return _keyed(key, lists.pop_many(db, ref, left, count))
+        items = lists.pop_many(db, ref, left, count)
+        return _keyed(key, popped(c, LIST, b"lpop" if left else b"rpop", key, items))
 
     return blocking.block(c, keys, timeout, serve, "list")
 

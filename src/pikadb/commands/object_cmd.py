@@ -67,6 +67,7 @@ _DEFAULT_ENCODINGS: dict[int, EncodingRule] = {
     L.T_SET: lambda db, mkey, raw: b"hashtable",
     L.T_LIST: lambda db, mkey, raw: b"quicklist",
     L.T_STREAM: lambda db, mkey, raw: b"stream",
+    L.T_STRING_CHUNKED: lambda db, mkey, raw: b"raw",  # longer than any embstr or int
 }
 
 

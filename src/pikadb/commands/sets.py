@@ -17,6 +17,7 @@ from pikadb.commands.context import ClientState
 from pikadb.commands.debug import digest_set, register_value_digest
 from pikadb.commands.hashes import EMPTY_SCAN, parse_range_long, parse_scan_options, scan_reply
 from pikadb.commands.keyspace import parse_cursor
+from pikadb.commands.notify import SET, counted, popped, removed, smoved, stored
 from pikadb.commands.object_cmd import register_encoding
 from pikadb.commands.table import Handler, KeySpec, command
 from pikadb.core import errors
@@ -80,7 +81,7 @@ def _array(items: list[bytes]) -> bytes:
     "called with multiple arguments.",
 )
 def sadd(c: ClientState, args: list[bytes]) -> bytes:
-    return integer(sets.add(c.db, args[1], args[2:]))
+    return integer(counted(c, SET, b"sadd", args[1], sets.add(c.db, args[1], args[2:])))
 
 
 @_cmd(
@@ -93,7 +94,7 @@ def sadd(c: ClientState, args: list[bytes]) -> bytes:
     complexity="O(N) where N is the number of members to be removed.",
 )
 def srem(c: ClientState, args: list[bytes]) -> bytes:
-    return integer(sets.remove(c.db, args[1], args[2:]))
+    return integer(removed(c, SET, b"srem", args[1], sets.remove(c.db, args[1], args[2:])))
 
 
 @_cmd("scard", 2, "readonly fast", "RO", "Get the number of members in a set", "key")
@@ -156,14 +157,15 @@ def smembers(c: ClientState, args: list[bytes]) -> bytes:
 def spop(c: ClientState, args: list[bytes]) -> bytes:
     n = len(args)
     if n == 2:
-        popped = sets.pop(c.db, args[1], None)
-        return bulk(popped[0]) if popped else c.enc.null
+        got = sets.pop(c.db, args[1], None)
+        return bulk(popped(c, SET, b"spop", args[1], got)[0]) if got else c.enc.null
     if n > 3:
         raise CommandError(errors.SYNTAX)
     count = parse_int(args[2], errors.MUST_BE_POSITIVE)
     if count < 0:
         raise CommandError(errors.MUST_BE_POSITIVE)
-    return _set_reply(c, sets.pop(c.db, args[1], count))
+    got = sets.pop(c.db, args[1], count)
+    return _set_reply(c, popped(c, SET, b"spop", args[1], got) if got else got)
 
 
 @_cmd(
@@ -201,7 +203,7 @@ def srandmember(c: ClientState, args: list[bytes]) -> bytes:
     ),
 )
 def smove(c: ClientState, args: list[bytes]) -> bytes:
-    return ONE if sets.move(c.db, args[1], args[2], args[3]) else ZERO
+    return ONE if smoved(c, args, lambda: sets.move(c.db, args[1], args[2], args[3])) else ZERO
 
 
 # --- algebra -----------------------------------------------------------------------------
@@ -226,6 +228,8 @@ def _algebra(name: str, op: int, summary: str, complexity: str) -> None:
     def read(c: ClientState, args: list[bytes]) -> bytes:
         return _set_reply(c, sets.combine(c.db, args[1:], op))
 
+    event = (name + "store").encode()
+
     @_cmd(
         name + "store",
         -3,
@@ -238,7 +242,8 @@ def _algebra(name: str, op: int, summary: str, complexity: str) -> None:
         key_specs=_STORE_RW if op == sets.INTER else _STORE_OW,
     )
     def store(c: ClientState, args: list[bytes]) -> bytes:
-        return integer(sets.store_combined(c.db, args[1], args[2:], op))
+        run = lambda: sets.store_combined(c.db, args[1], args[2:], op)  # noqa: E731
+        return integer(stored(c, SET, event, args[1], run))
 
 
 _algebra(

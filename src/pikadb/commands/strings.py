@@ -13,6 +13,7 @@ from pikadb.commands import _lcs
 from pikadb.commands import _longdouble as LD
 from pikadb.commands._args import INT64_MAX, INT64_MIN, parse_int
 from pikadb.commands.context import ClientState
+from pikadb.commands.notify import GENERIC, STRING, notify, notify_each, set_events
 from pikadb.commands.table import Handler, command
 from pikadb.core import errors
 from pikadb.core.clock import now_ms
@@ -22,7 +23,8 @@ from pikadb.storage import strings
 
 G = "string"
 T_STRING = strings.T_STRING
-_read = strings.read
+T_STRING_CHUNKED = strings.T_STRING_CHUNKED
+_value = strings.value
 _write = strings.write
 _write_persistent = strings.write_persistent
 _update = strings.update
@@ -69,10 +71,12 @@ def _max_bulk(c: ClientState) -> int:
 # --- GET / SET ---------------------------------------------------------------------------
 @_cmd("get", 2, "readonly fast", "RO access", "Get the value of a key", "key")
 def get(c: ClientState, args: list[bytes]) -> bytes:
-    v = _read(c.db.lookup(args[1])[1])
-    if v is None:
+    db = c.db
+    mkey, raw = db.lookup(args[1])
+    if raw is None:
         return c.enc.null
-    return b"$%d\r\n%s\r\n" % (len(v), v)
+    v = raw[9:] if raw[0] == T_STRING else _value(db, mkey, raw)
+    return b"$%d\r\n%s\r\n" % (len(v), v)  # type: ignore[arg-type]
 
 
 # Option bits of SET / GETEX (Redis's OBJ_SET_* / OBJ_* flags), plus Pika's VX.
@@ -161,6 +165,7 @@ def set_(c: ClientState, args: list[bytes]) -> bytes:
     if len(args) == 3:  # the common case, kept lean
         mkey, old = db.lookup(args[1])
         _write_persistent(db, mkey, old, args[2])
+        notify(c, STRING, b"set", args[1])
         return OK
     flags, exp_idx, vx_idx = _parse_options(args, 3, _FOR_SET)
     expire_at = _expire_at(args[exp_idx], flags, "set") if exp_idx else 0
@@ -168,18 +173,20 @@ def set_(c: ClientState, args: list[bytes]) -> bytes:
     if flags & VX:  # Pika: set only if the current value equals; :1 set, :0 no key, :-1 differs
         if old is None:
             return ZERO
-        if _read(old) != args[vx_idx]:
+        if _value(db, mkey, old) != args[vx_idx]:
             return NEG_ONE
         if flags & KEEPTTL:
             expire_at = strings.keep_ttl(old)
-        strings.write_at(db, mkey, old, args[2], expire_at, now_ms())
+        alive = strings.write_at(db, mkey, old, args[2], expire_at, now_ms())
+        set_events(c, args[1], exp_idx != 0, alive)
         return ONE
-    old_value = _read(old) if flags & GET else None
+    old_value = _value(db, mkey, old) if flags & GET else None
     if (flags & NX and old is not None) or (flags & XX and old is None):
         return c.enc.bulk_or_null(old_value) if flags & GET else c.enc.null
     if flags & KEEPTTL:
         expire_at = strings.keep_ttl(old)
-    strings.write_at(db, mkey, old, args[2], expire_at, now_ms())
+    alive = strings.write_at(db, mkey, old, args[2], expire_at, now_ms())
+    set_events(c, args[1], exp_idx != 0, alive)
     return c.enc.bulk_or_null(old_value) if flags & GET else OK
 
 
@@ -188,6 +195,7 @@ def _set_with_expire(c: ClientState, args: list[bytes], unit: int, name: str) ->
     db = c.db
     mkey, old = db.lookup(args[1])
     _write(db, mkey, old, args[3], expire_at)
+    set_events(c, args[1], True)
     return OK
 
 
@@ -231,6 +239,7 @@ def setnx(c: ClientState, args: list[bytes]) -> bytes:
     if old is not None:
         return ZERO
     _write_persistent(db, mkey, None, args[2])
+    notify(c, STRING, b"set", args[1])
     return ONE
 
 
@@ -245,8 +254,9 @@ def setnx(c: ClientState, args: list[bytes]) -> bytes:
 def getset(c: ClientState, args: list[bytes]) -> bytes:
     db = c.db
     mkey, old = db.lookup(args[1])
-    value = _read(old)
+    value = _value(db, mkey, old)
     _write_persistent(db, mkey, old, args[2])
+    notify(c, STRING, b"set", args[1])
     return c.enc.bulk_or_null(value)
 
 
@@ -262,10 +272,11 @@ def getset(c: ClientState, args: list[bytes]) -> bytes:
 def getdel(c: ClientState, args: list[bytes]) -> bytes:
     db = c.db
     mkey, old = db.lookup(args[1])
-    value = _read(old)
+    value = _value(db, mkey, old)
     if value is None:
         return c.enc.null
     strings.delete(db, mkey, old)  # type: ignore[arg-type]
+    notify(c, GENERIC, b"del", args[1])
     return bulk(value)
 
 
@@ -282,7 +293,7 @@ def getex(c: ClientState, args: list[bytes]) -> bytes:
     flags, exp_idx, _ = _parse_options(args, 2, _FOR_GETEX)
     db = c.db
     mkey, raw = db.lookup(args[1])
-    value = _read(raw)
+    value = _value(db, mkey, raw)
     if value is None:
         return c.enc.null
     assert raw is not None
@@ -290,10 +301,14 @@ def getex(c: ClientState, args: list[bytes]) -> bytes:
         expire_at = _expire_at(args[exp_idx], flags, "getex")
         if flags & (EXAT | PXAT) and expire_at <= now_ms():
             strings.delete(db, mkey, raw)
+            notify(c, GENERIC, b"del", args[1])
         else:
             strings.set_expire(db, mkey, raw, expire_at)
+            notify(c, GENERIC, b"expire", args[1])
     elif flags & PERSIST:
         strings.set_expire(db, mkey, raw, 0)
+        if strings.keep_ttl(raw):  # it had an expire
+            notify(c, GENERIC, b"persist", args[1])
     return bulk(value)
 
 
@@ -310,9 +325,18 @@ def getex(c: ClientState, args: list[bytes]) -> bytes:
     keys=(1, -1, 1),
 )
 def mget(c: ClientState, args: list[bytes]) -> bytes:
-    lookup = c.db.lookup
-    lenient = strings.read_lenient
-    return c.enc.bulks([lenient(lookup(k)[1]) for k in args[1:]])
+    db = c.db
+    lookup = db.lookup
+    out: list[bytes | None] = []
+    for k in args[1:]:
+        mkey, raw = lookup(k)
+        if raw is None:
+            out.append(None)
+        elif raw[0] == T_STRING:
+            out.append(raw[9:])
+        else:
+            out.append(strings.value_lenient(db, mkey, raw))
+    return c.enc.bulks(out)
 
 
 def _mset_items(
@@ -338,6 +362,7 @@ def _mset_items(
 )
 def mset(c: ClientState, args: list[bytes]) -> bytes:
     strings.write_many(c.db, _mset_items(c, args, "mset"))
+    notify_each(c, STRING, b"set", args[1::2])
     return OK
 
 
@@ -358,6 +383,7 @@ def msetnx(c: ClientState, args: list[bytes]) -> bytes:
     if any(old is not None for _, old, _ in items):
         return ZERO
     strings.write_many(c.db, items)
+    notify_each(c, STRING, b"set", args[1::2])
     return ONE
 
 
@@ -372,8 +398,11 @@ def msetnx(c: ClientState, args: list[bytes]) -> bytes:
     since="2.2.0",
 )
 def strlen(c: ClientState, args: list[bytes]) -> bytes:
-    v = _read(c.db.lookup(args[1])[1])
-    return ZERO if v is None else integer(len(v))
+    raw = c.db.lookup(args[1])[1]
+    if raw is None:
+        return ZERO
+    strings.check(raw)
+    return integer(strings.length(raw))
 
 
 _RANGE_COMPLEXITY = (
@@ -396,12 +425,16 @@ _RANGE_COMPLEXITY = (
 def getrange(c: ClientState, args: list[bytes]) -> bytes:
     start = parse_int(args[2])
     end = parse_int(args[3])
-    v = _read(c.db.lookup(args[1])[1])
-    if not v:
+    db = c.db
+    mkey, raw = db.lookup(args[1])
+    if raw is None:
+        return EMPTY_BULK
+    strings.check(raw)
+    n = strings.length(raw)
+    if not n:
         return EMPTY_BULK
     if start < 0 and end < 0 and start > end:
         return EMPTY_BULK
-    n = len(v)
     if start < 0:
         start = max(start + n, 0)
     if end < 0:
@@ -410,7 +443,7 @@ def getrange(c: ClientState, args: list[bytes]) -> bytes:
         end = n - 1
     if start > end:
         return EMPTY_BULK
-    return bulk(v[start : end + 1])
+    return bulk(strings.read_range(db, mkey, raw, start, end + 1))
 
 
 @_cmd(
@@ -450,22 +483,25 @@ def setrange(c: ClientState, args: list[bytes]) -> bytes:
     value = args[3]
     db = c.db
     mkey, raw = db.lookup(args[1])
-    old = _read(raw)
-    if old is None:
-        if not value:
-            return ZERO
-        _check_length(c, offset, len(value))
-        new = bytes(offset) + value
-    else:
-        if not value:
-            return integer(len(old))
-        _check_length(c, offset, len(value))
-        if offset > len(old):
-            new = old + bytes(offset - len(old)) + value
+    strings.check(raw)
+    n = 0 if raw is None else strings.length(raw)
+    if not value:
+        return integer(n)
+    _check_length(c, offset, len(value))
+    if offset + len(value) <= strings.INLINE_MAX and (raw is None or raw[0] == T_STRING):
+        old = b"" if raw is None else raw[9:]
+        if offset > n:
+            new = old + bytes(offset - n) + value
         else:
             new = old[:offset] + value + old[offset + len(value) :]
-    _update(db, mkey, raw, new)
-    return integer(len(new))
+        _update(db, mkey, raw, new)
+        notify(c, STRING, b"setrange", args[1])
+        return integer(len(new))
+    ed = strings.Editor(db, mkey, raw)
+    ed.write(offset, value)
+    ed.commit()
+    notify(c, STRING, b"setrange", args[1])
+    return integer(ed.length)
 
 
 @_cmd(
@@ -483,13 +519,22 @@ def setrange(c: ClientState, args: list[bytes]) -> bytes:
 def append(c: ClientState, args: list[bytes]) -> bytes:
     db = c.db
     mkey, raw = db.lookup(args[1])
-    old = _read(raw)
-    if old is None:
+    if raw is None:
         new = args[2]
+    elif raw[0] == T_STRING:
+        _check_length(c, len(raw) - 9, len(args[2]))
+        new = raw[9:] + args[2]
     else:
-        _check_length(c, len(old), len(args[2]))
-        new = old + args[2]
+        strings.check(raw)
+        n = strings.length(raw)
+        _check_length(c, n, len(args[2]))
+        ed = strings.Editor(db, mkey, raw)
+        ed.write(n, args[2])
+        ed.commit()
+        notify(c, STRING, b"append", args[1])
+        return integer(ed.length)
     _update(db, mkey, raw, new)
+    notify(c, STRING, b"append", args[1])
     return integer(len(new))
 
 
@@ -501,11 +546,13 @@ def _incr_by(c: ClientState, key: bytes, by: int) -> bytes:
         n = by
     else:
         if raw[0] != T_STRING:
-            raise CommandError(_WRONGTYPE)
+            # a chunked string is longer than any integer
+            raise CommandError(errors.NOT_INTEGER if raw[0] == T_STRING_CHUNKED else _WRONGTYPE)
         n = parse_int(raw[9:]) + by
         if n > INT64_MAX or n < INT64_MIN:
             raise CommandError(errors.INCR_OVERFLOW)
     _update(db, mkey, raw, b"%d" % n)
+    notify(c, STRING, b"incrby", key)
     return integer(n)
 
 
@@ -572,8 +619,10 @@ def decrby(c: ClientState, args: list[bytes]) -> bytes:
 def incrbyfloat(c: ClientState, args: list[bytes]) -> bytes:
     db = c.db
     mkey, raw = db.lookup(args[1])
-    old = _read(raw)
-    value = (0, 0) if old is None else LD.parse(old)
+    strings.check(raw)
+    # a chunked string is longer than any float Redis parses (MAX_LONG_DOUBLE_CHARS)
+    old = None if raw is None or raw[0] != T_STRING else raw[9:]
+    value = (0, 0) if raw is None else None if old is None else LD.parse(old)
     by = LD.parse(args[2])
     if value is None or by is None:
         raise CommandError(errors.NOT_FLOAT)
@@ -582,6 +631,7 @@ def incrbyfloat(c: ClientState, args: list[bytes]) -> bytes:
         raise CommandError(errors.INCR_NAN_OR_INF)
     text = LD.format_human(total)
     _update(db, mkey, raw, text)
+    notify(c, STRING, b"incrbyfloat", args[1])
     return bulk(text)
 
 
@@ -598,12 +648,14 @@ def incrbyfloat(c: ClientState, args: list[bytes]) -> bytes:
     keys=(1, 2, 1),
 )
 def lcs(c: ClientState, args: list[bytes]) -> bytes:
-    lookup = c.db.lookup
-    ra, rb = lookup(args[1])[1], lookup(args[2])[1]
-    if (ra is not None and ra[0] != T_STRING) or (rb is not None and rb[0] != T_STRING):
+    db = c.db
+    (ma, ra), (mb, rb) = db.lookup(args[1]), db.lookup(args[2])
+    if (ra is not None and not strings.is_string(ra)) or (
+        rb is not None and not strings.is_string(rb)
+    ):
         raise CommandError(errors.LCS_NOT_STRINGS)
-    a = b"" if ra is None else ra[9:]
-    b = b"" if rb is None else rb[9:]
+    la = 0 if ra is None else strings.length(ra)
+    lb = 0 if rb is None else strings.length(rb)
     get_len = get_idx = with_len = False
     min_len = 0
     i, n = 3, len(args)
@@ -623,10 +675,12 @@ def lcs(c: ClientState, args: list[bytes]) -> bytes:
         i += 1
     if get_idx and get_len:
         raise CommandError(errors.LCS_LEN_AND_IDX)
-    if len(a) >= 0xFFFFFFFE or len(b) >= 0xFFFFFFFE:
+    if la >= 0xFFFFFFFE or lb >= 0xFFFFFFFE:
         raise CommandError(errors.LCS_TOO_LONG)
-    if (len(a) + 1) * (len(b) + 1) * 4 > _max_bulk(c):
+    if (la + 1) * (lb + 1) * 4 > _max_bulk(c):
         raise CommandError(errors.LCS_MEMORY)
+    a = _value(db, ma, ra) or b""
+    b = _value(db, mb, rb) or b""
     length, text, matches = _lcs.lcs(a, b, get_idx or not get_len, min_len)
     if get_idx:
         items = []
@@ -659,12 +713,13 @@ def delvx(c: ClientState, args: list[bytes]) -> bytes:
     """Pika's reply: 1 deleted, 0 no such key, -1 the value differs."""
     db = c.db
     mkey, raw = db.lookup(args[1])
-    value = _read(raw)
-    if value is None:
+    if raw is None:
         return ZERO
-    if value != args[2]:
+    strings.check(raw)
+    if strings.length(raw) != len(args[2]) or _value(db, mkey, raw) != args[2]:
         return NEG_ONE
     strings.delete(db, mkey, raw)  # type: ignore[arg-type]
+    notify(c, GENERIC, b"del", args[1])
     return ONE
 
 
@@ -684,5 +739,6 @@ def pksetexat(c: ClientState, args: list[bytes]) -> bytes:
         raise CommandError(errors.NOT_INTEGER)
     db = c.db
     mkey, old = db.lookup(args[1])
-    strings.write_at(db, mkey, old, args[3], ts * 1000, now_ms())
+    alive = strings.write_at(db, mkey, old, args[3], ts * 1000, now_ms())
+    set_events(c, args[1], ts > 0, alive)
     return OK

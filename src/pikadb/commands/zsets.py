@@ -22,6 +22,7 @@ from pikadb.commands._args import INT64_MAX, parse_int
 from pikadb.commands.context import ClientState
 from pikadb.commands.debug import digest_zset, register_value_digest
 from pikadb.commands.keyspace import parse_cursor
+from pikadb.commands.notify import ZSET, counted, popped, removed
 from pikadb.commands.object_cmd import register_encoding
 from pikadb.commands.table import Handler, KeySpec, command
 from pikadb.core import errors
@@ -298,6 +299,7 @@ def _zadd_generic(c: ClientState, args: list[bytes], flags: int) -> bytes:
         raise CommandError(errors.ZADD_INCR_PAIR)
     pairs = [(parse_score(args[j]), args[j + 1]) for j in range(i, n, 2)]
     res = _zadd(c.db, args[1], pairs, flags)
+    counted(c, ZSET, b"zincr" if incr else b"zadd", args[1], res.added + res.updated)
     if incr:
         return score_reply(c, res.score) if res.processed else c.enc.null
     return integer(res.added + res.updated if ch else res.added)
@@ -345,7 +347,7 @@ def zincrby(c: ClientState, args: list[bytes]) -> bytes:
     history=(("2.4.0", "Accepts multiple elements."),),
 )
 def zrem(c: ClientState, args: list[bytes]) -> bytes:
-    return integer(zsets.remove(c.db, args[1], args[2:]))
+    return integer(removed(c, ZSET, b"zrem", args[1], zsets.remove(c.db, args[1], args[2:])))
 
 
 @zcmd(
@@ -442,6 +444,7 @@ def _zpop(c: ClientState, args: list[bytes], reverse: bool) -> bytes:
     got = zsets.pop(c.db, [args[1]], reverse, 1 if count == -1 else count)
     if got is None or count == 0:
         return EMPTY_ARRAY
+    popped(c, ZSET, b"zpopmax" if reverse else b"zpopmin", args[1], got)
     return pop_reply(c, None, got[1], c.resp > 2 and count != -1)
 
 
@@ -512,6 +515,7 @@ def zmpop(c: ClientState, args: list[bytes]) -> bytes:
     got = zsets.pop(c.db, keys, reverse, count)
     if got is None:
         return c.enc.null_array
+    popped(c, ZSET, b"zpopmax" if reverse else b"zpopmin", got[0], got)
     return pop_reply(c, got[0], got[1], True)
 
 

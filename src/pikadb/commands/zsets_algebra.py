@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from pikadb.commands._args import parse_int
 from pikadb.commands.context import ClientState
+from pikadb.commands.notify import ZSET, stored
 from pikadb.commands.table import KeySpec
 from pikadb.commands.zsets import (
     items_reply,
@@ -89,7 +90,8 @@ def zsetop_generic(
         result = ops.diff(sources)
     items = ops.sorted_items(result)  # type: ignore[arg-type]
     if dst is not None:
-        return integer(zsets.store_items(db, dst, items))
+        run = lambda: zsets.store_items(db, dst, items)  # noqa: E731
+        return integer(stored(c, ZSET, name.encode(), dst, run))
     return items_reply(c, items, withscores)
 
 

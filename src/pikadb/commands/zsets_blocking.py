@@ -15,6 +15,7 @@ from typing import Any
 
 from pikadb.commands import blocking
 from pikadb.commands.context import ClientState
+from pikadb.commands.notify import ZSET, popped
 from pikadb.commands.table import KeySpec
 from pikadb.commands.zsets import numkeys_finder, parse_mpop, pop_reply, zcmd
 from pikadb.storage import zsets
@@ -32,6 +33,7 @@ def _serve(c: ClientState, reverse: bool, count: int, mpop: bool) -> blocking.Se
         got = zsets.pop(db, [key], reverse, count)
         if got is None or not got[1]:
             return None
+        popped(c, ZSET, b"zpopmax" if reverse else b"zpopmin", key, got)
         return pop_reply(c, got[0], got[1], mpop)
 
     return serve
@@ -42,6 +44,7 @@ def _bzpop(c: ClientState, args: list[bytes], reverse: bool) -> Any:
     keys = args[1:-1]
     got = zsets.pop(c.db, keys, reverse, 1)
     if got is not None:
+        popped(c, ZSET, b"zpopmax" if reverse else b"zpopmin", got[0], got)
         return pop_reply(c, got[0], got[1], False)
     if not blocking.can_block(c):
         return c.enc.null_array
@@ -100,6 +103,7 @@ def bzmpop(c: ClientState, args: list[bytes]) -> Any:
     timeout = blocking.parse_timeout(args[1])
     got = zsets.pop(c.db, keys, reverse, count)
     if got is not None:
+        popped(c, ZSET, b"zpopmax" if reverse else b"zpopmin", got[0], got)
         return pop_reply(c, got[0], got[1], True)
     if not blocking.can_block(c):
         return c.enc.null_array

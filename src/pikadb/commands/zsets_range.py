@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from pikadb.commands._args import parse_int
 from pikadb.commands.context import ClientState
+from pikadb.commands.notify import ZSET, removed, stored
 from pikadb.commands.table import KeySpec
 from pikadb.commands.zsets import (
     items_reply,
@@ -85,7 +86,8 @@ def zrange_generic(
         lex = parse_lex_range(args[minidx], args[maxidx])
         items = zsets.range_by_lex(db, key, lex, reverse, offset, limit)
     if dst is not None:
-        return integer(zsets.store_items(db, dst, items))
+        run = lambda: zsets.store_items(db, dst, items)  # noqa: E731
+        return integer(stored(c, ZSET, b"zrangestore", dst, run))
     return items_reply(c, items, withscores)
 
 
@@ -231,7 +233,8 @@ _REM_COMPLEXITY = (
 )
 def zremrangebyrank(c: ClientState, args: list[bytes]) -> bytes:
     start, end = parse_int(args[2]), parse_int(args[3])
-    return integer(zsets.remove_range_by_rank(c.db, args[1], start, end))
+    n = zsets.remove_range_by_rank(c.db, args[1], start, end)
+    return integer(removed(c, ZSET, b"zremrangebyrank", args[1], n))
 
 
 @zcmd(
@@ -245,7 +248,8 @@ def zremrangebyrank(c: ClientState, args: list[bytes]) -> bytes:
 )
 def zremrangebyscore(c: ClientState, args: list[bytes]) -> bytes:
     rng = parse_score_range(args[2], args[3])
-    return integer(zsets.remove_range_by_score(c.db, args[1], rng))
+    n = zsets.remove_range_by_score(c.db, args[1], rng)
+    return integer(removed(c, ZSET, b"zremrangebyscore", args[1], n))
 
 
 @zcmd(
@@ -260,4 +264,5 @@ def zremrangebyscore(c: ClientState, args: list[bytes]) -> bytes:
 )
 def zremrangebylex(c: ClientState, args: list[bytes]) -> bytes:
     rng = parse_lex_range(args[2], args[3])
-    return integer(zsets.remove_range_by_lex(c.db, args[1], rng))
+    n = zsets.remove_range_by_lex(c.db, args[1], rng)
+    return integer(removed(c, ZSET, b"zremrangebylex", args[1], n))

@@ -17,6 +17,8 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
+from pikadb.config.obuf import DEFAULT_TEXT as DEFAULT_OBUF_LIMITS
+from pikadb.config.obuf import ObufLimits
 from pikadb.config.values import (
     INT_MAX,
     LLONG_MAX,
@@ -121,6 +123,10 @@ class ServerSettings(SectionModel):
         "", "Keyspace notification classes, e.g. KEA (empty: off)."
     )
     active_expire: ConfigBool = setting(True, "Delete expired keys in the background.")
+    slow_cmd_list: ConfigStr = setting(
+        "keys,smembers,hgetall,hkeys,hvals,lrange",
+        "Read-only commands run off the event loop when slow (Pika's slow-cmd-list).",
+    )
     maxmemory: Annotated[ConfigSize, Bounds(0, ULLONG_MAX)] = setting(
         0, "Accepted for Redis compatibility (data lives on disk)."
     )
@@ -141,6 +147,24 @@ class ServerSettings(SectionModel):
         False, "Accepted for Redis compatibility (every write is already durable)."
     )
     save: SaveParams = setting("", "Accepted for Redis compatibility: '<seconds> <changes> ...'.")
+    hll_sparse_max_bytes: Annotated[ConfigSize, Bounds(0, LONG_MAX)] = setting(
+        3000, "HyperLogLog sparse encoding size limit; a longer HLL is converted to dense."
+    )
+    client_output_buffer_limit: ObufLimits = setting(
+        DEFAULT_OBUF_LIMITS,
+        "Disconnect clients whose pending output passes these limits: "
+        "'<class> <hard> <soft> <soft-seconds>' for normal, replica (slave) and pubsub.",
+    )
+    # scripting (commands/scripting.py, functions.py): lua-time-limit is Redis's older name
+    # of busy-reply-threshold; the two are kept equal (the one set last wins).
+    busy_reply_threshold: Annotated[ConfigInt, Bounds(0, LONG_MAX)] = setting(
+        5000,
+        "Milliseconds a script may run before other clients get BUSY and SCRIPT KILL / "
+        "FUNCTION KILL become possible (0: never).",
+    )
+    lua_time_limit: Annotated[ConfigInt, Bounds(0, LONG_MAX)] = setting(
+        5000, "Alias of busy-reply-threshold (Redis's older name)."
+    )
 
 
 class StorageSettings(SectionModel):

@@ -11,9 +11,10 @@ import sys
 import time
 from typing import TYPE_CHECKING
 
-from pikadb.commands import load_all
+from pikadb.commands import _offload, load_all
 from pikadb.commands.config_cmd import install_live_settings
 from pikadb.commands.context import ServerState, Stats
+from pikadb.commands.pubsub import attach_store, install_pubsub
 from pikadb.server.connection import Connection
 from pikadb.storage.engine import EngineOptions
 from pikadb.storage.store import Store
@@ -75,6 +76,8 @@ class Server(ServerState):
         self.tcp_port = settings.server.port
         self.store = self._open_store()
         install_live_settings(self)  # CONFIG SET of live settings applies at once
+        install_pubsub(self)  # pub/sub hub, keyspace notifications, output buffer limits
+        _offload.install(self)  # slow read-only commands off the event loop
 
     # -- storage --------------------------------------------------------------------------
     def data_path(self) -> str:
@@ -97,6 +100,7 @@ class Server(ServerState):
         self.store.close()
         self.store = self._open_store()
         self.store.listeners = listeners
+        attach_store(self)  # expiry notifications
         for cid, c in self.clients.items():
             c.db = self.store.databases[old_index[cid]]
 
@@ -168,7 +172,7 @@ class Server(ServerState):
                 if timeout and ticks % hz == 0:
                     now = time.time()
                     for c in list(self.clients.values()):
-                        if c.kind == "normal" and now - c.last_interaction > timeout:
+                        if c.idle_timeout_applies() and now - c.last_interaction > timeout:
                             c.close()
                 if ticks % (hz * 10) == 0:
                     self.store.trim_binlog()

@@ -7,7 +7,10 @@ closes, and replies are held until then — nothing is acknowledged before it is
 
 A handler returns reply bytes, or an awaitable for commands that block (BLPOP, WAIT, ...);
 then the connection stops reading, awaits it, writes its reply and carries on with the rest
-of the pipeline — so a blocked client never blocks the server.
+of the pipeline — so a blocked client never blocks the server. The same parking serves a
+command postponed by CLIENT PAUSE and a slow command run off the event loop; SLOWLOG sees
+such a command when its reply is ready (:meth:`_unblocked`), as Redis logs a blocked command
+when it is unblocked.
 """
 
 from __future__ import annotations
@@ -15,14 +18,17 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Awaitable
+from time import perf_counter_ns
 from typing import TYPE_CHECKING, Any
 
-from pikadb.commands import blocking
+from pikadb.commands import blocking, monitor, slowlog, transactions
+from pikadb.commands._gate import refresh_gate
 from pikadb.commands.context import REPLY_ON, REPLY_SKIP, REPLY_SKIP_NEXT, ClientState
+from pikadb.commands.pubsub import log_output_limit, over_output_limit, unsubscribe_all
 from pikadb.core import errors
 from pikadb.protocol.parser import RequestParser
 from pikadb.protocol.reply import error
-from pikadb.server.dispatch import execute
+from pikadb.server.dispatch import execute, is_postponed
 
 if TYPE_CHECKING:
     from pikadb.server.app import Server
@@ -45,6 +51,9 @@ class Connection(asyncio.Protocol, ClientState):
         self._backlog: list[list[bytes]] = []
         self._paused_writing = False
         self._closed = False
+        self._pushed = 0  # bytes pushed (pub/sub) since the held output was last written
+        # the parked command (args, start ns, waits for a key) for SLOWLOG when it completes
+        self._parked: tuple[list[bytes], int, bool] | None = None
 
     # -- asyncio.Protocol ---------------------------------------------------------------
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
@@ -64,10 +73,17 @@ class Connection(asyncio.Protocol, ClientState):
             self._closed = True
             return
         srv.clients[self.id] = self
+        slowlog.install(srv)  # the dispatcher's slow_us threshold, kept current
+        refresh_gate(self)  # on if clients are paused right now
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._closed = True
         self.srv.clients.pop(self.id, None)
+        if self.subscribed:  # pub/sub: a gone client leaves its channels
+            unsubscribe_all(self)
+        if self.gate:  # MULTI / WATCH / MONITOR state
+            transactions.forget_client(self)
+            monitor.stop(self)
         if self._pending is not None and not self._pending.done():
             self._pending.cancel()
 
@@ -151,14 +167,23 @@ class Connection(asyncio.Protocol, ClientState):
         # Keep reading while blocked (as Redis): a disconnect must be noticed so the dead
         # waiter leaves its queue; commands that arrive wait in the backlog.
         self._backlog = cmds[resume_at:]
+        if not is_postponed(awaitable):  # (a postponed command is logged when it runs)
+            waits = self.id in blocking.registry(self.srv).by_client
+            self._parked = (cmds[resume_at - 1], perf_counter_ns(), waits)
         fut = asyncio.ensure_future(awaitable)
         self._pending = fut
         fut.add_done_callback(self._unblocked)
 
     def _unblocked(self, fut: asyncio.Future[Any]) -> None:
         self._pending = None
+        parked, self._parked = self._parked, None
         if fut.cancelled() or self._closed:
             return
+        if parked is not None:
+            args, t0, waited = parked
+            # a blocked command's own work is the pop when served (~0); an offloaded one
+            # ran all along
+            slowlog.observe_done(self, args, 0 if waited else (perf_counter_ns() - t0) // 1000)
         exc = fut.exception()
         if exc is not None:
             msg = exc.message if isinstance(exc, errors.CommandError) else f"ERR {exc}"
@@ -184,6 +209,42 @@ class Connection(asyncio.Protocol, ClientState):
     def kill(self) -> None:
         self.close()
 
+    def idle_timeout_applies(self) -> bool:
+        """Whether ``timeout`` may close this client: not replicas/masters, subscribers,
+        monitors, nor a client blocked in a command (clientsCronHandleTimeout)."""
+        return (
+            self.kind == "normal"
+            and self._pending is None
+            and not self.monitoring
+            and not self.subscribed
+        )
+
+    # -- pub/sub pushes (commands/pubsub.py) ----------------------------------------------
+    def push(self, data: bytes) -> None:
+        """Queue ``data`` behind this client's pending replies (written with the tick's
+        held output, so ordering holds); disconnect the client if its pending output passes
+        client-output-buffer-limit for its class instead of buffering without bound."""
+        if self._closed:
+            return
+        if not self.held:  # nothing of ours is waiting: start counting afresh
+            self._pushed = 0
+            self.srv.open_tick()
+            self.srv.hold_output(self)
+        self._out.append(data)
+        self._pushed += len(data)
+        t = self.transport
+        if t is not None:
+            used = t.get_write_buffer_size() + self._pushed
+            if used < self.srv.obuf_floor:  # under every limit (the common case)
+                if self.obuf_soft_since:
+                    self.obuf_soft_since = 0.0
+            elif over_output_limit(self, used):
+                log_output_limit(self, used)
+                self._closed = True  # nothing more is written; memory is released now
+                self._out = []
+                t.abort()
+
+    # -- end pub/sub pushes ----------------------------------------------------------------
     def query_buffer_size(self) -> int:
         return self.parser.buffered
 

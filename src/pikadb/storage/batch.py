@@ -19,7 +19,7 @@ class Batch:
     """Mutations recorded as plain tuples; the engine applies them at commit (so an abandoned
     batch writes nothing, and commits can be grouped into one RocksDB write)."""
 
-    __slots__ = ("deltas", "ops", "touched")
+    __slots__ = ("created", "deltas", "ops", "touched")
 
     def __init__(self) -> None:
         self.ops: list[Op] = []
@@ -27,6 +27,8 @@ class Batch:
         # Meta keys whose value changed. A 2-byte entry (a bare table prefix) means "every
         # key of that table" (FLUSHDB, SWAPDB).
         self.touched: list[bytes] = []
+        # Meta keys written where no key was (keyspace notification "new"); None: none.
+        self.created: list[bytes] | None = None
 
     @property
     def nops(self) -> int:
@@ -63,6 +65,10 @@ class Batch:
         table = (mkey[0] << 8) | mkey[1]
         if old_raw is None:
             self.add_delta(table, 1, 1 if new_exp else 0)
+            if self.created is None:
+                self.created = [mkey]
+            else:
+                self.created.append(mkey)
             if new_exp:
                 self.put(TTL, L.ttl_key(mkey, new_exp), b"")
         else:

@@ -218,6 +218,26 @@ class Engine:
                     return v  # type: ignore[return-value]
         return self._cfs[cf].get(key)
 
+    def multi_get(self, cf: int, keys: list[bytes]) -> list[bytes | None]:
+        """``get`` of many keys in one RocksDB MultiGet (in key order: cheaper), results in
+        the order of ``keys``; pending group ops are seen as by :meth:`get`."""
+        if not keys:
+            return []
+        if self.pending and self._range_pending:
+            self.flush_group()
+        order = sorted(range(len(keys)), key=keys.__getitem__)
+        found = self._cfs[cf].get([keys[i] for i in order])
+        out: list[bytes | None] = [None] * len(keys)
+        for i, v in zip(order, found, strict=True):
+            out[i] = v
+        if self.pending:
+            ov = self._overlay[cf]
+            for i, k in enumerate(keys):
+                v = ov.get(k, _MISSING)
+                if v is not _MISSING:
+                    out[i] = v  # type: ignore[assignment]
+        return out
+
     def get_meta(self, key: bytes) -> bytes | None:
         """``get(META, key)``, the hottest read, with the overlay check inlined."""
         if self.pending:
@@ -460,6 +480,12 @@ class Engine:
             total += c.property_int_value("rocksdb.estimate-table-readers-mem") or 0
         return total
 
+    def read_view(self) -> ReadView:
+        """A view for reads from another thread (slow commands run off the event loop):
+        it reads what is committed, never the group's pending ops, and cannot write.
+        Call it after :meth:`flush_group` so that the caller's own writes are visible."""
+        return ReadView(self)
+
     def flush_wal(self) -> None:
         self._db.flush_wal(True)
 
@@ -478,3 +504,31 @@ class Engine:
             self._meta_get = None  # type: ignore[assignment]
             self._db.close()
             del self._db
+
+
+class ReadView(Engine):
+    """The read methods of an :class:`Engine` over the same column families, without the
+    group-commit state (``pending`` is always False here, so no overlay read and no flush
+    from a foreign thread). Each scan is still a point-in-time view of its own."""
+
+    def __init__(self, engine: Engine) -> None:  # shares the handles; no RocksDB opened
+        self.path = engine.path
+        self.opts = engine.opts
+        self._cfs = engine._cfs
+        self._handles = engine._handles
+        self._meta_get = engine._meta_get
+        self._closed = engine._closed
+        self.pending = False
+        self._range_pending = False
+        self.finalizer = None
+
+    def stage(self, ops: list[Op]) -> None:
+        raise RuntimeError("a read view cannot write")
+
+    apply = stage
+
+    def flush_group(self) -> None:
+        pass
+
+    def close(self) -> None:
+        pass

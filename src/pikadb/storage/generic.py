@@ -40,6 +40,7 @@ from pikadb.core.glob import stringmatch
 from pikadb.core.slots import SLOT_COUNT, key_hash_slot
 from pikadb.rdb import BAD_FORMAT, RdbValue
 from pikadb.storage import layout as L
+from pikadb.storage import strings
 from pikadb.storage.batch import Batch
 from pikadb.storage.engine import DATA, ZSCORE
 from pikadb.storage.keyspace import Database
@@ -289,7 +290,8 @@ def keys(db: Database, pattern: bytes, type_code: int | None = None) -> list[byt
     """KEYS: live keys matching ``pattern`` (optionally of one type), in storage order."""
     if type_code is None:
         return [k for k, _ in iter_matching(db, pattern)]
-    return [k for k, raw in iter_matching(db, pattern) if raw[0] == type_code]
+    base = L.base_type
+    return [k for k, raw in iter_matching(db, pattern) if base(raw[0]) == type_code]
 
 
 # --- SCAN --------------------------------------------------------------------------------
@@ -560,8 +562,9 @@ def range_scan(
     match = matcher(pattern)
     lo, hi = (end, start) if reverse else (start, end)
     items: list[tuple[bytes, bytes]] = []
+    base = L.base_type
     for ukey, raw in iter_ordered(db, lo, hi, reverse, small_limit):
-        if raw[0] != type_code or (match is not None and not match(ukey)):
+        if base(raw[0]) != type_code or (match is not None and not match(ukey)):
             continue
         if len(items) >= limit:
             return RangeResult(ukey, items)
@@ -643,7 +646,7 @@ def restore(db: Database, key: bytes, value: RdbValue, expire_at_ms: int, replac
 
 
 def _string_to_rdb(db: Database, mkey: bytes, raw: bytes) -> RdbValue:
-    return RdbValue("string", raw[9:])
+    return RdbValue("string", strings.value(db, mkey, raw))
 
 
 def _string_from_rdb(
@@ -651,7 +654,8 @@ def _string_from_rdb(
 ) -> None:
     if not isinstance(value, bytes):
         raise CommandError(BAD_FORMAT)
-    batch.put_meta(mkey, old, L.encode_string(value, expire_at_ms))
+    strings.stage(batch, db, mkey, old, value, expire_at_ms)
 
 
 register_rdb(T_STRING, "string", _string_to_rdb, _string_from_rdb)
+_TO_RDB[L.T_STRING_CHUNKED] = _string_to_rdb

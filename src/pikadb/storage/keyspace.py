@@ -36,6 +36,19 @@ class Database:
         """Forget the engine (on close), so the RocksDB handle can be released."""
         self._get = None  # type: ignore[assignment]
 
+    def read_view(self) -> Database:
+        """This database read through :meth:`Engine.read_view` (for a slow read-only
+        command on a worker thread): expired keys are hidden but not deleted, since the
+        view cannot write."""
+        view = ReadOnlyDatabase.__new__(ReadOnlyDatabase)
+        view.store = self.store
+        view.engine = self.engine.read_view()
+        view.index = self.index
+        view._get = view.engine.get_meta
+        view.table = self.table
+        view.prefix = self.prefix
+        return view
+
     def set_table(self, table: int) -> None:
         self.table = table
         self.prefix = L.table_prefix(table)
@@ -53,6 +66,20 @@ class Database:
             return mkey, None
         return mkey, raw
 
+    def lookup_many(self, keys: list[bytes]) -> list[tuple[bytes, bytes | None]]:
+        """:meth:`lookup` of many keys with one engine MultiGet."""
+        pfx = self.prefix
+        mkeys = [pfx + _SLOTS[key_hash_slot(k)] + k for k in keys]
+        raws = self.engine.multi_get(META, mkeys)
+        now = now_ms()
+        out: list[tuple[bytes, bytes | None]] = []
+        for mkey, raw in zip(mkeys, raws, strict=True):
+            if raw is not None and raw[1:9] != _NO_EXPIRE and _expire_of(raw) <= now:
+                self._expired(mkey, raw)
+                raw = None
+            out.append((mkey, raw))
+        return out
+
     def get_raw(self, key: bytes) -> bytes | None:
         return self.lookup(key)[1]
 
@@ -69,6 +96,8 @@ class Database:
             b = store.batch()
             b.delete_key(mkey, raw)
             store.commit(b)
+            if store.on_expired is not None:
+                store.on_expired(self.index, L.user_key(mkey))
 
     # -- iteration ------------------------------------------------------------------------
     def iter_meta(
@@ -90,3 +119,12 @@ class Database:
 
     def expires(self) -> int:
         return self.store.expires_count(self.table)
+
+
+class ReadOnlyDatabase(Database):
+    """See :meth:`Database.read_view`."""
+
+    __slots__ = ()
+
+    def _expired(self, mkey: bytes, raw: bytes) -> None:
+        pass  # hidden only: the owner thread deletes it on its next access

@@ -20,7 +20,9 @@ swaps the mapping). ``slot`` is the Redis Cluster hash slot of the user key.
     +---------+-----------------+-------------------------------------------------------------+
     | type u8 | expire-at ms u64| body                                                        |
     +---------+-----------------+-------------------------------------------------------------+
-    | string  | 0 = persistent  | the value bytes                                             |
+    | string  | 0 = persistent  | the value bytes (up to strings.INLINE_MAX bytes)            |
+    | string  |                 | version u64 | length u64 (type T_STRING_CHUNKED: a larger   |
+    | chunked |                 | string, its chunks in the data cf: see storage/strings.py)  |
     | others  |                 | version u64 | size u64 | type-specific fields (see type)    |
     +---------+-----------------+-------------------------------------------------------------+
 
@@ -42,6 +44,8 @@ T_SET = 3
 T_LIST = 4
 T_ZSET = 5
 T_STREAM = 6
+# A string longer than strings.INLINE_MAX: same Redis type ("string"), chunked encoding.
+T_STRING_CHUNKED = 7
 
 TYPE_NAMES: dict[int, bytes] = {
     T_STRING: b"string",
@@ -52,6 +56,16 @@ TYPE_NAMES: dict[int, bytes] = {
     T_STREAM: b"stream",
 }
 TYPE_CODES: dict[bytes, int] = {v: k for k, v in TYPE_NAMES.items()}
+# Encodings of one Redis type: TYPE/SCAN TYPE see the name; TYPE_CODES keeps the base code.
+TYPE_NAMES[T_STRING_CHUNKED] = b"string"
+STRING_TYPES = frozenset({T_STRING, T_STRING_CHUNKED})
+
+
+def base_type(code: int) -> int:
+    """The type code standing for a type's every encoding (T_STRING for a chunked string)."""
+    return T_STRING if code == T_STRING_CHUNKED else code
+
+
 # Types whose sub-keys live in the zscore cf as well as in data.
 USES_ZSCORE = frozenset({T_ZSET})
 

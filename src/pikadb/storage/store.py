@@ -35,6 +35,9 @@ class Store:
         self.group = group
         self.binlog_keep = binlog_keep
         self.listeners: list[CommitListener] = []
+        # Called with (db index, user key) after expiry (lazy or active) deleted a key:
+        # keyspace notifications ("expired"), installed by commands/pubsub.py.
+        self.on_expired: Callable[[int, bytes], None] | None = None
         self._binlog_prefix = L.binlog_key(group, 0)[:2]
         self._pending_deltas: dict[int, list[int]] = {}
         self.engine.finalizer = self._finalize
@@ -211,6 +214,8 @@ class Store:
                 raw = self.engine.get(META, mkey)
                 if raw is not None and L.expire_of(raw) == exp:
                     batch.delete_key(mkey, raw)
+                    if self.on_expired is not None:
+                        self.on_expired(db.index, L.user_key(mkey))
                 else:  # a stale index entry (should not happen): drop it
                     batch.delete(TTL, tkey)
                 removed += 1

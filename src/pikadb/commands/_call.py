@@ -1,0 +1,62 @@
+"""Run one already-checked command: Redis's ``call()`` — for EXEC's queued commands and for
+the scripting engine's ``redis.call`` (commands layer: neither may import the server).
+
+It does what the dispatcher does after its checks (server/dispatch.py inlines the same steps
+on its hot path; keep the two in step): run the handler, turn :class:`CommandError` into an
+error reply, count calls / microseconds / failures / errorstats, then — one test, ``dur >=
+server.slow_us`` — :func:`after_call`: slow commands to SLOWLOG and LATENCY, every command to
+MONITOR while monitors exist (``slow_us`` is 0 then). Lookup, arity, AUTH, MULTI queueing and CLIENT
+PAUSE are the caller's business.
+"""
+
+from __future__ import annotations
+
+import logging
+from time import perf_counter_ns
+from typing import Any
+
+from pikadb.commands import monitor, slowlog
+from pikadb.commands._gate import MONITORS
+from pikadb.commands.context import ClientState
+from pikadb.commands.table import Command
+from pikadb.core import errors
+from pikadb.protocol.reply import error
+
+log = logging.getLogger("pikadb.dispatch")
+
+
+def call(c: ClientState, cmd: Command, args: list[bytes], lua: bool = False) -> Any:
+    """The reply of ``cmd`` run by ``c`` (bytes, or an awaitable for a blocking command).
+    ``lua``: the call comes from a script (MONITOR shows ``[db lua]``)."""
+    srv = c.server
+    stats = srv.stats
+    t0 = perf_counter_ns()
+    try:
+        reply = cmd.handler(c, args)  # type: ignore[misc]
+    except errors.CommandError as exc:
+        cmd.failed_calls += 1
+        stats.count_error(exc.prefix)
+        reply = error(exc.message)
+    except Exception as exc:
+        log.exception("command %s failed", cmd.name)
+        cmd.failed_calls += 1
+        stats.count_error("ERR")
+        reply = error(f"ERR internal error in '{cmd.name}': {type(exc).__name__}: {exc}")
+    dur = (perf_counter_ns() - t0) // 1000
+    cmd.calls += 1
+    cmd.usec += dur
+    stats.total_commands_processed += 1
+    c.last_cmd = cmd.name
+    if dur >= srv.slow_us:
+        after_call(c, cmd, args, dur, reply, lua)
+    return reply
+
+
+def after_call(
+    c: ClientState, cmd: Command, args: list[bytes], dur: int, reply: Any, lua: bool = False
+) -> None:
+    """After a command that took at least ``server.slow_us`` (0 while monitors exist):
+    SLOWLOG / LATENCY (with their own thresholds), then MONITOR."""
+    slowlog.observe(c, cmd, args, dur, reply)
+    if MONITORS:
+        monitor.feed_command(c, cmd, args, lua)
