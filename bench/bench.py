@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import hashlib
 import io
 import os
 import shutil
@@ -24,6 +25,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -106,6 +108,7 @@ def start_redis() -> Server:
     return Server("redis", port, proc, data)
 
 
+SCRIPT = "return redis.call('get', KEYS[1])"  # the EVALSHA test's script
 # Tests redis-benchmark has no -t name for: run as a custom command line (redis-benchmark
 # replaces __rand_int__ with a random number below -r).
 CUSTOM: dict[str, list[str]] = {
@@ -117,8 +120,12 @@ CUSTOM: dict[str, list[str]] = {
     "xreadgroup": ["XREADGROUP", "GROUP", "g", "c", "COUNT", "1", "STREAMS", "mystream", ">"],
     "xgroup": ["XGROUP", "CREATE", "mystream", "g", "0", "MKSTREAM"],
     "delstream": ["DEL", "mystream"],
+    "evalsha": ["EVALSHA", hashlib.sha1(SCRIPT.encode()).hexdigest(), "1", "key:__rand_int__"],
+    "scriptload": ["SCRIPT", "LOAD", SCRIPT],
+    "publish": ["PUBLISH", "bench-channel", "hello"],
 }
-ONCE = {"xgroup", "delstream"}  # prefills sent once, by one client
+ONCE = {"xgroup", "delstream", "scriptload"}  # prefills sent once, by one client
+SUBSCRIBERS = {"publish": 10}  # clients subscribed to bench-channel while the test runs
 # Tests that read what others write: those run first (unmeasured), so e.g. SPOP pops from
 # a full set instead of an empty one. redis-benchmark fills LRANGE's list itself.
 PREFILL: dict[str, list[str]] = {
@@ -128,7 +135,35 @@ PREFILL: dict[str, list[str]] = {
     "zrange": ["zadd"],
     "getbit": ["setbit"],
     "xreadgroup": ["delstream", "xgroup", "xadd"],
+    "evalsha": ["scriptload"],
 }
+
+
+class Subscribers:
+    """``n`` raw connections subscribed to bench-channel, each read by a thread that
+    discards what arrives (so PUBLISH fans out to live, reading subscribers)."""
+
+    def __init__(self, port: int, n: int) -> None:
+        self.socks = [socket.create_connection(("127.0.0.1", port)) for _ in range(n)]
+        self.threads = []
+        for s in self.socks:
+            s.sendall(b"SUBSCRIBE bench-channel\r\n")
+            s.recv(4096)  # the subscribe confirmation
+            t = threading.Thread(target=self._drain, args=(s,), daemon=True)
+            t.start()
+            self.threads.append(t)
+
+    @staticmethod
+    def _drain(s: socket.socket) -> None:
+        try:
+            while s.recv(1 << 16):
+                pass
+        except OSError:
+            pass
+
+    def close(self) -> None:
+        for s in self.socks:
+            s.close()
 
 
 def run_benchmark(
@@ -152,7 +187,7 @@ def run_benchmark(
 
 DEFAULT_TESTS = (
     "set,get,incr,mset,lpush,rpop,sadd,hset,spop,zadd,zrange,lrange_100,lrange_600,"
-    "setbit,getbit,pfadd,xadd,xreadgroup"
+    "setbit,getbit,pfadd,xadd,xreadgroup,publish,evalsha"
 )
 
 
@@ -210,9 +245,13 @@ def main(argv: list[str] | None = None) -> int:
                                 1 if once else 16,
                                 args.keyspace,
                             )
-                        rps = run_benchmark(
-                            srv.port, test, args.requests, args.clients, p, args.keyspace
-                        )
+                        subs = Subscribers(srv.port, SUBSCRIBERS.get(test, 0))
+                        try:
+                            rps = run_benchmark(
+                                srv.port, test, args.requests, args.clients, p, args.keyspace
+                            )
+                        finally:
+                            subs.close()
                         runs[srv.name].append(rps)
                         say(f"[{step}/{total}] {test} -P {p} {srv.name}: {rps:,.0f} rps")
                 results.append(
