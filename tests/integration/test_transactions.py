@@ -482,16 +482,7 @@ def test_blocked_clients_are_served_after_exec(r: redis.Redis, pika: PikaServer)
     assert r.exists("l") == 0
 
 
-def test_exec_is_one_binlog_record(make_server: Callable[..., PikaServer]) -> None:
-    srv = make_server()
-    c = srv.client()
-    c.set("before", "1")
-    p = c.pipeline(transaction=True)
-    p.set("tx-a", "1").set("tx-b", "2").incr("tx-c").delete("before")
-    p.execute()
-    c.set("after", "1")
-    c.close()
-    assert srv.stop() == 0
+def _binlog_records(srv: PikaServer) -> list[str]:
     out = subprocess.run(
         [sys.executable, "-m", "pikadb", "binlog", "--dir", srv.dir, "--count", "0"],
         capture_output=True,
@@ -505,7 +496,75 @@ def test_exec_is_one_binlog_record(make_server: Callable[..., PikaServer]) -> No
             records.append("")
         if records:
             records[-1] += line + "\n"
-    with_tx = [rec for rec in records if "tx-a" in rec]
+    return records
+
+
+def test_exec_with_range_reads_is_one_binlog_record(
+    make_server: Callable[..., PikaServer],
+) -> None:
+    """Reads of key ranges after writes inside EXEC (KEYS, LRANGE, HGETALL, ZRANGE, after a
+    DEL that range-deletes a collection) see those writes without writing the EXEC out in
+    two parts."""
+    srv = make_server()
+    c = srv.client()
+    c.rpush("old-list", *range(10))
+    c.hset("h", mapping={"a": 1, "b": 2})
+    p = c.pipeline(transaction=True)
+    p.rpush("tx-list", "a", "b").lrange("tx-list", 0, -1).keys("tx-*")
+    p.delete("old-list").lrange("old-list", 0, -1).rpush("old-list", "new").lrange(
+        "old-list", 0, -1
+    )
+    p.hset("h", "c", 3).hdel("h", "a").hgetall("h")
+    p.zadd("tx-z", {"m1": 1, "m2": 2}).zrange("tx-z", 0, -1, withscores=True).zrank("tx-z", "m2")
+    p.sadd("tx-s", "x").smembers("tx-s").scan(0, match="tx-*", count=1000)
+    res = p.execute()
+    assert res[1] == [b"a", b"b"]
+    assert sorted(res[2]) == [b"tx-list"]
+    assert res[4] == [] and res[6] == [b"new"]
+    assert res[9] == {b"b": b"2", b"c": b"3"}
+    assert res[11] == [(b"m1", 1.0), (b"m2", 2.0)] and res[12] == 1
+    assert res[14] == {b"x"} and sorted(res[15][1]) == [b"tx-list", b"tx-s", b"tx-z"]
+    c.set("after", "1")
+    c.close()
+    assert srv.stop() == 0
+    with_tx = [rec for rec in _binlog_records(srv) if "tx-list" in rec]
+    assert len(with_tx) == 1
+    assert all(k in with_tx[0] for k in ("tx-z", "tx-s", "old-list"))
+
+
+def test_script_with_range_reads_is_one_binlog_record(
+    make_server: Callable[..., PikaServer],
+) -> None:
+    srv = make_server()
+    c = srv.client()
+    c.rpush("sc-list", *range(5))
+    script = """
+    redis.call('del', KEYS[1])
+    local before = redis.call('lrange', KEYS[1], 0, -1)
+    redis.call('rpush', KEYS[1], 'x', 'y')
+    redis.call('set', KEYS[2], 'v')
+    return {#before, redis.call('lrange', KEYS[1], 0, -1), redis.call('keys', 'sc-*')}
+    """
+    n, items, keys = c.eval(script, 2, "sc-list", "sc-str")
+    assert n == 0 and items == [b"x", b"y"] and sorted(keys) == [b"sc-list", b"sc-str"]
+    c.set("after", "1")
+    c.close()
+    assert srv.stop() == 0
+    with_script = [rec for rec in _binlog_records(srv) if "sc-str" in rec]
+    assert len(with_script) == 1 and "sc-list" in with_script[0]
+
+
+def test_exec_is_one_binlog_record(make_server: Callable[..., PikaServer]) -> None:
+    srv = make_server()
+    c = srv.client()
+    c.set("before", "1")
+    p = c.pipeline(transaction=True)
+    p.set("tx-a", "1").set("tx-b", "2").incr("tx-c").delete("before")
+    p.execute()
+    c.set("after", "1")
+    c.close()
+    assert srv.stop() == 0
+    with_tx = [rec for rec in _binlog_records(srv) if "tx-a" in rec]
     assert len(with_tx) == 1
     assert all(k in with_tx[0] for k in ("tx-b", "tx-c", "before"))
     assert not any("after" in rec for rec in with_tx)

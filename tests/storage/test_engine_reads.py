@@ -7,6 +7,8 @@ import threading
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from pikadb.storage.engine import DATA, META, Engine
 
@@ -78,3 +80,66 @@ def test_scan_variants_and_count(engine: Engine) -> None:
     assert engine.count(DATA, b"k", b"l") == 50
     assert engine.count(DATA, b"k050", b"k050") == 0
     assert engine.count(META, b"", b"\xff") == 0
+
+
+_KEYS = st.sampled_from([bytes([a, b]) for a in b"abcd" for b in b"abcd"])
+_OPS = st.lists(
+    st.one_of(
+        st.tuples(st.just(1), _KEYS, st.binary(min_size=1, max_size=2)),
+        st.tuples(st.just(2), _KEYS, st.just(b"")),
+        st.tuples(st.just(3), _KEYS, _KEYS),
+    ),
+    max_size=12,
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    committed=st.dictionaries(_KEYS, st.binary(min_size=1, max_size=2), max_size=10),
+    ops=_OPS,
+    bounds=st.tuples(_KEYS, _KEYS),
+)
+def test_atomic_reads_merge_pending_ops(
+    tmp_path_factory: pytest.TempPathFactory,
+    committed: dict[bytes, bytes],
+    ops: list[tuple[int, bytes, bytes]],
+    bounds: tuple[bytes, bytes],
+) -> None:
+    """Inside an atomic unit, every read sees the staged ops exactly as if they had been
+    written, and nothing is written until the group ends (one write)."""
+    e = Engine(str(tmp_path_factory.mktemp("db")))
+    try:
+        e.apply([(1, DATA, k, v) for k, v in committed.items()])
+        model = dict(committed)
+        e.begin_group()
+        e.begin_atomic()
+        for kind, key, value in ops:
+            if kind == 3 and value <= key:
+                continue  # an empty range: the commit path never stages one
+            e.stage([(kind, DATA, key, value)])
+            if kind == 1:
+                model[key] = value
+            elif kind == 2:
+                model.pop(key, None)
+            else:
+                for k in [k for k in model if key <= k < value]:
+                    del model[k]
+        seq = e.property_int("rocksdb.num-entries-active-mem-table", DATA)
+        lo, hi = sorted(bounds)
+        want = sorted((k, v) for k, v in model.items() if lo <= k < hi)
+        assert list(e.scan(DATA, lo, hi)) == want
+        assert list(e.scan(DATA, lo, hi, reverse=True)) == want[::-1]
+        assert list(e.scan(DATA, lo, None)) == sorted((k, v) for k, v in model.items() if k >= lo)
+        assert list(e.scan_keys(DATA, lo, hi)) == [k for k, _ in want]
+        assert list(e.scan_values(DATA, lo, hi)) == [v for _, v in want]
+        assert e.count(DATA, lo, hi) == len(want)
+        every = [bytes([a, b]) for a in b"abcd" for b in b"abcd"]
+        assert [e.get(DATA, k) for k in every] == [model.get(k) for k in every]
+        assert e.multi_get(DATA, every) == [model.get(k) for k in every]
+        # nothing reached RocksDB while the unit ran
+        assert e.property_int("rocksdb.num-entries-active-mem-table", DATA) == seq
+        e.end_atomic()
+        e.end_group()
+        assert list(e.scan(DATA, b"", None)) == sorted(model.items())
+    finally:
+        e.close()
