@@ -18,11 +18,44 @@ from typing import Any
 from pikadb.commands import monitor, slowlog
 from pikadb.commands._gate import MONITORS
 from pikadb.commands.context import ClientState
-from pikadb.commands.table import Command
+from pikadb.commands.table import COMMANDS, Command
 from pikadb.core import errors
 from pikadb.protocol.reply import error
 
 log = logging.getLogger("pikadb.dispatch")
+
+
+def reject(c: ClientState, cmd: Command | None, message: str) -> bytes:
+    """rejectCommand: an error reply for a command that does not run (unknown, arity,
+    NOAUTH, BUSY...), counted, and flagging an open transaction (EXEC answers EXECABORT)."""
+    if cmd is not None:
+        cmd.rejected_calls += 1
+    if c.multi is not None:
+        c.multi_error = True
+    c.server.stats.count_error(message.split(" ", 1)[0])
+    return error(message)
+
+
+def resolve(c: ClientState, args: list[bytes]) -> Command | bytes:
+    """The command (or subcommand) ``args`` names, or the error reply rejecting it."""
+    name = args[0]
+    cmd = COMMANDS.get(name.lower())
+    if cmd is None:
+        shown = [a.decode("utf-8", "replace") for a in args[1:]]
+        return reject(c, None, errors.unknown_command(name.decode("utf-8", "replace"), shown))
+    if cmd.subcommands:
+        if len(args) < 2:
+            # COMMAND alone is a command of its own; CONFIG alone is an arity error.
+            if cmd.handler is not None:
+                return cmd
+            return reject(c, cmd, errors.wrong_arity(cmd.name))
+        sub = cmd.subcommands.get(args[1].lower())
+        if sub is None:
+            return reject(
+                c, cmd, errors.unknown_subcommand(args[1].decode("utf-8", "replace"), cmd.name)
+            )
+        cmd = sub
+    return cmd
 
 
 def call(c: ClientState, cmd: Command, args: list[bytes], lua: bool = False) -> Any:

@@ -54,9 +54,9 @@ import socket
 import time
 from typing import TYPE_CHECKING, Any
 
-from pikadb.commands._call import call
+from pikadb.commands._call import call, reject, resolve
 from pikadb.commands.context import REPLY_ON, ClientState
-from pikadb.commands.table import COMMANDS, Command
+from pikadb.commands.table import Command
 from pikadb.core import errors
 from pikadb.protocol.parser import RequestParser
 from pikadb.protocol.reply import error
@@ -213,47 +213,27 @@ def _serve(c: Any, data: bytes, run: Run) -> None:
         c.close()
 
 
-def _reject(c: ClientState, cmd: Command | None, message: str) -> bytes:
-    if cmd is not None:
-        cmd.rejected_calls += 1
-    if c.multi is not None:  # flagTransaction: EXEC will answer EXECABORT
-        c.multi_error = True
-    c.server.stats.count_error(message.split(" ", 1)[0])
-    return error(message)
-
-
 def _execute(c: ClientState, args: list[bytes], run: Run) -> bytes:
     """processCommand while a script is busy: lookup, arity, AUTH, then BUSY for all but
     ``allow_busy`` commands."""
     try:
-        cmd = COMMANDS.get(args[0].lower())
+        found = resolve(c, args)
     except (AttributeError, TypeError, IndexError):
         c.close_after_reply = True
         return error(errors.ProtocolError(errors.proto_expected_dollar("*")).message)
-    if cmd is None:
-        shown = [a.decode("utf-8", "replace") for a in args[1:]]
-        return _reject(c, None, errors.unknown_command(args[0].decode("utf-8", "replace"), shown))
-    if cmd.subcommands:
-        if len(args) < 2:
-            if cmd.handler is None:
-                return _reject(c, cmd, errors.wrong_arity(cmd.name))
-        else:
-            sub = cmd.subcommands.get(args[1].lower())
-            if sub is None:
-                return _reject(
-                    c, cmd, errors.unknown_subcommand(args[1].decode("utf-8", "replace"), cmd.name)
-                )
-            cmd = sub
+    if type(found) is bytes:
+        return found
+    cmd: Command = found  # type: ignore[assignment]
     n = len(args)
     if (cmd.arity > 0 and n != cmd.arity) or n < -cmd.arity:
-        return _reject(c, cmd, errors.wrong_arity(cmd.name))
+        return reject(c, cmd, errors.wrong_arity(cmd.name))
     if not c.authenticated and not cmd.no_auth:
-        return _reject(c, cmd, errors.NOAUTH)
+        return reject(c, cmd, errors.NOAUTH)
     if "allow_busy" not in cmd.flags:
-        return _reject(c, cmd, run.busy_error())
+        return reject(c, cmd, run.busy_error())
     if cmd.name == "shutdown":
         if not any(a.upper() == b"NOSAVE" for a in args[1:]):
-            return _reject(c, cmd, run.busy_error())
+            return reject(c, cmd, run.busy_error())
         log.warning("SHUTDOWN NOSAVE while a script is busy: exiting now")
         logging.shutdown()
         os._exit(0)

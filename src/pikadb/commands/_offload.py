@@ -35,6 +35,7 @@ from typing import Any
 from pikadb.commands import blocking
 from pikadb.commands.context import ClientState, ServerState
 from pikadb.commands.table import COMMANDS
+from pikadb.storage.layout import collection_size
 
 Handler = Callable[[ClientState, list[bytes]], Any]
 BIG = 10_000  # members from which a whole-collection read is worth a thread
@@ -46,8 +47,7 @@ def _always(c: ClientState, args: list[bytes]) -> bool:
 
 def _big_key(c: ClientState, args: list[bytes]) -> bool:
     raw = c.db.lookup(args[1])[1]
-    # collections: type u8 | expire u64 | version u64 | size u64 (storage/layout.py)
-    return raw is not None and raw[0] != 1 and int.from_bytes(raw[17:25], "big") >= BIG
+    return raw is not None and collection_size(raw) >= BIG
 
 
 # command -> when it is worth running off the loop

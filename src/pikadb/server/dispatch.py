@@ -21,7 +21,7 @@ from time import perf_counter_ns
 from typing import Any
 
 from pikadb.commands import monitor, pause, transactions
-from pikadb.commands._call import after_call, call
+from pikadb.commands._call import after_call, call, reject, resolve
 from pikadb.commands.context import ClientState
 from pikadb.commands.pubsub import SUBSCRIBED_MODE_COMMANDS
 from pikadb.commands.table import COMMANDS, Command
@@ -29,37 +29,6 @@ from pikadb.core import errors
 from pikadb.protocol.reply import QUEUED, error
 
 log = logging.getLogger("pikadb.dispatch")
-
-
-def _reject(c: ClientState, cmd: Command | None, message: str) -> bytes:
-    if cmd is not None:
-        cmd.rejected_calls += 1
-    if c.multi is not None:  # flagTransaction: EXEC will reply EXECABORT
-        c.multi_error = True
-    c.server.stats.count_error(message.split(" ", 1)[0])
-    return error(message)
-
-
-def resolve(c: ClientState, args: list[bytes]) -> Command | bytes:
-    """The command to run for ``args``, or an error reply."""
-    name = args[0]
-    cmd = COMMANDS.get(name.lower())
-    if cmd is None:
-        shown = [a.decode("utf-8", "replace") for a in args[1:]]
-        return _reject(c, None, errors.unknown_command(name.decode("utf-8", "replace"), shown))
-    if cmd.subcommands:
-        if len(args) < 2:
-            # COMMAND alone is a command of its own; CONFIG alone is an arity error.
-            if cmd.handler is not None:
-                return cmd
-            return _reject(c, cmd, errors.wrong_arity(cmd.name))
-        sub = cmd.subcommands.get(args[1].lower())
-        if sub is None:
-            return _reject(
-                c, cmd, errors.unknown_subcommand(args[1].decode("utf-8", "replace"), cmd.name)
-            )
-        cmd = sub
-    return cmd
 
 
 def execute(c: ClientState, args: list[bytes]) -> Any:
@@ -75,12 +44,12 @@ def execute(c: ClientState, args: list[bytes]) -> Any:
     n = len(args)
     arity = cmd.arity
     if (arity > 0 and n != arity) or n < -arity:
-        return _reject(c, cmd, errors.wrong_arity(cmd.name))
+        return reject(c, cmd, errors.wrong_arity(cmd.name))
     if not c.authenticated and not cmd.no_auth:
-        return _reject(c, cmd, errors.NOAUTH)
+        return reject(c, cmd, errors.NOAUTH)
     # pub/sub: a RESP2 client in subscribed mode may run only a few commands (pubsub.py)
     if c.subscribed and c.resp == 2 and cmd.name not in SUBSCRIBED_MODE_COMMANDS:
-        return _reject(c, cmd, errors.subscribed_context(cmd.name))
+        return reject(c, cmd, errors.subscribed_context(cmd.name))
     if c.gate:  # MULTI / WATCH / MONITOR client / CLIENT PAUSE: the slow path
         return _gated(c, cmd, args)
     srv = c.server
@@ -119,10 +88,10 @@ def _gated(c: ClientState, cmd: Command, args: list[bytes]) -> Any:
     order: a MONITOR client's keyspace ban, ``no_multi`` inside MULTI, CLIENT PAUSE, then
     queueing inside MULTI; otherwise the command runs."""
     if c.monitoring and not _KEYSPACE_FLAGS.isdisjoint(cmd.flags):
-        return _reject(c, cmd, errors.REPLICA_KEYSPACE)
+        return reject(c, cmd, errors.REPLICA_KEYSPACE)
     queue = c.multi
     if queue is not None and "no_multi" in cmd.flags:
-        return _reject(c, cmd, errors.NOT_IN_TRANSACTION)
+        return reject(c, cmd, errors.NOT_IN_TRANSACTION)
     if pause.must_wait(c, cmd, args):
         return _postponed(c, args)
     name = cmd.name

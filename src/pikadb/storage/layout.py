@@ -156,6 +156,11 @@ def version_of(raw: bytes) -> int:
     return _U64.unpack_from(raw, 9)[0]
 
 
+def collection_size(raw: bytes) -> int:
+    """The member count of a collection's meta value (0 for strings of either encoding)."""
+    return 0 if raw[0] in STRING_TYPES else _U64.unpack_from(raw, 17)[0]
+
+
 # --- data keys ---------------------------------------------------------------------------
 def version_prefix(mkey: bytes, version: int) -> bytes:
     """Prefix of every sub-key of one version of one key: table|slot|keylen|key|version."""
