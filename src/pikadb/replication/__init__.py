@@ -1,0 +1,1 @@
+"""Master/replica replication over the binlog: handshake, full sync, incremental stream."""

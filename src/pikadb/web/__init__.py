@@ -1,0 +1,1 @@
+"""The HTTP side of a node: Prometheus /metrics and the web dashboard (aiohttp)."""
