@@ -123,8 +123,14 @@ CUSTOM: dict[str, list[str]] = {
     "evalsha": ["EVALSHA", hashlib.sha1(SCRIPT.encode()).hexdigest(), "1", "key:__rand_int__"],
     "scriptload": ["SCRIPT", "LOAD", SCRIPT],
     "publish": ["PUBLISH", "bench-channel", "hello"],
+    # hot-key reads for the hot-data cache (compare --pikadb-arg=--set --pikadb-arg=cache-model=1)
+    "set_hot": ["SET", "hotkey", "x" * 100],
+    "get_hot": ["GET", "hotkey"],
+    "hset100": ["HSET", "hash100", *[a for i in range(100) for a in (f"field:{i}", "x" * 10)]],
+    "hgetall100": ["HGETALL", "hash100"],
 }
 ONCE = {"xgroup", "delstream", "scriptload"}  # prefills sent once, by one client
+ONCE |= {"set_hot", "hset100"}
 SUBSCRIBERS = {"publish": 10}  # clients subscribed to bench-channel while the test runs
 # Tests that read what others write: those run first (unmeasured), so e.g. SPOP pops from
 # a full set instead of an empty one. redis-benchmark fills LRANGE's list itself.
@@ -136,6 +142,8 @@ PREFILL: dict[str, list[str]] = {
     "getbit": ["setbit"],
     "xreadgroup": ["delstream", "xgroup", "xadd"],
     "evalsha": ["scriptload"],
+    "get_hot": ["set_hot"],
+    "hgetall100": ["hset100"],
 }
 
 

@@ -41,6 +41,11 @@ CASES: dict[str, tuple[str, ...]] = {
     "PFCOUNT": ("PFCOUNT", "myhll"),  # cached cardinality (header), as in Redis
     # a small script: return redis.call('get', KEYS[1]) (loaded by FILL["SCRIPT_LOAD"])
     "EVALSHA": ("EVALSHA", "4e6d8fc8bb01276962cce5371fa795a7763657ae", "1", "key:__rand_int__"),
+    # hot-key reads (run with and without --set cache-model=1; keys from FILL_ONCE)
+    "GET_HOT": ("GET", "hotkey"),
+    "HGETALL_100": ("HGETALL", "hash100"),
+    "LRANGE_HOT": ("LRANGE", "list1000", "0", "99"),
+    "GET_UNIFORM": ("GET", "ukey:__rand_int__"),  # where a cache cannot help (FILL: ~63% exist)
 }
 # Filled before the cases run, so pops and ranges work on big collections.
 FILL: dict[str, tuple[str, ...]] = {
@@ -49,6 +54,13 @@ FILL: dict[str, tuple[str, ...]] = {
     "LPUSH": ("LPUSH", "mylist", "xxx"),
     "PFADD": ("PFADD", "myhll", "element:__rand_int__"),
     "SCRIPT_LOAD": ("SCRIPT", "LOAD", "return redis.call('get', KEYS[1])"),
+    "SET_UNIFORM": ("SET", "ukey:__rand_int__", "x" * 100),
+}
+# Sent once before the cases: the hot keys of GET_HOT, HGETALL_100, LRANGE_HOT.
+FILL_ONCE: dict[str, tuple[str, ...]] = {
+    "SET_HOT": ("SET", "hotkey", "x" * 100),
+    "HASH100": ("HSET", "hash100", *[a for i in range(100) for a in (f"field:{i}", "x" * 10)]),
+    "LIST1000": ("RPUSH", "list1000", *[f"item:{i}" for i in range(1000)]),
 }
 
 
@@ -77,8 +89,12 @@ def main() -> None:
     ap.add_argument("--keyspace", type=int, default=100_000, help="__rand_int__ below this")
     ap.add_argument("--fill", type=int, default=100_000, help="members put in before the cases")
     ap.add_argument("cases", nargs="*", help="case names (default: all)")
+    ap.add_argument("--set", action="append", default=[], help="NAME=VALUE server setting")
     opts = ap.parse_args()
-    settings = load_settings(None, {}, {"dir": tempfile.mkdtemp(prefix="pikadb-micro-")})
+    overrides = dict(s.split("=", 1) for s in opts.set)
+    settings = load_settings(
+        None, {}, {**overrides, "dir": tempfile.mkdtemp(prefix="pikadb-micro-")}
+    )
     srv = Server(settings, RuntimeConfig(settings), None)
     conn = Connection(srv)
     conn.connection_made(NullTransport())  # type: ignore[arg-type]
@@ -114,6 +130,8 @@ def main() -> None:
 
     for cmd in FILL.values():  # what the read/pop cases read: filled, not measured
         run(cmd, opts.fill, 16)
+    for cmd in FILL_ONCE.values():
+        run(cmd, 1, 1)
 
     if opts.profile:
         import cProfile

@@ -452,7 +452,6 @@ KNOWN: list[tuple[list[Any], str]] = [
     (["FOO", *["abcdefghij"] * 20], ARGS_128),
     (["FOO", *["x" * 60] * 3], ARGS_128),
     (S("MEMORY FOO"), NOT_YET),
-    (S("ACL FOO"), NOT_YET),
     (S("SELECT 2147483648"), SELECT_INT32),
     (S("SELECT -2147483649"), SELECT_INT32),
     (S("SELECT 9223372036854775807"), SELECT_INT32),

@@ -517,12 +517,9 @@ def test_new_events(pika: PikaServer, r: redis.Redis) -> None:
         ev.close()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="'A' with 'n': the setting is stored as Redis renders it ('AKE'), which drops 'n'",
-)
 def test_new_events_with_all_classes(pika: PikaServer, r: redis.Redis) -> None:
     r.config_set("notify-keyspace-events", "KEAn")
+    assert r.config_get("notify-keyspace-events") == {"notify-keyspace-events": "AKE"}
     ev = Events(pika.port)
     try:
         r.set("a", "1")
@@ -555,4 +552,48 @@ def test_expiry_events_survive_debug_reload(pika: PikaServer, r: redis.Redis) ->
     finally:
         r.config_set("active-expire", "yes")
         r.config_set("notify-keyspace-events", "")
+        ev.close()
+
+
+KEYMISS_CASES: list[tuple[Any, ...]] = [
+    ("GET", "nokey"),
+    ("MGET", "a", "nokey", "nokey2"),
+    ("EXISTS", "nokey", "a"),
+    ("TYPE", "nokey"),
+    ("TTL", "nokey"),
+    ("STRLEN", "nokey"),
+    ("LRANGE", "nolist", "0", "-1"),
+    ("HGET", "nohash", "f"),
+    ("SMEMBERS", "noset"),
+    ("ZSCORE", "nozset", "m"),
+    ("SUNION", "a-set", "noset"),
+    ("OBJECT", "ENCODING", "nokey"),
+    ("SET", "written", "1"),
+    ("INCR", "counter"),
+    ("GET", "a"),
+]
+
+
+@pytest.mark.parametrize("use_redis", [False, True], ids=["pikadb", "redis"])
+def test_keymiss_events(
+    pika: PikaServer, r: redis.Redis, rr: redis.Redis, real_redis: Any, use_redis: bool
+) -> None:
+    """ "keymiss" (class m) for keys read-only commands did not find, not for writes."""
+    client, port = (rr, real_redis.port) if use_redis else (r, pika.port)
+    client.set("a", "1")
+    client.sadd("a-set", "x")
+    client.config_set("notify-keyspace-events", "Em")
+    ev = Events(port)
+    try:
+        run(client, *KEYMISS_CASES)
+        client.ping()
+        assert ev.keyevents() == [
+            ("keymiss", k)
+            for k in (
+                *("nokey", "nokey", "nokey2", "nokey", "nokey", "nokey", "nokey"),
+                *("nolist", "nohash", "noset", "nozset", "noset"),
+            )
+        ]
+    finally:
+        client.config_set("notify-keyspace-events", "")
         ev.close()

@@ -289,11 +289,6 @@ def test_redis_cli_pipe_mode(r: redis.Redis, pika: PikaServer) -> None:
     assert r.dbsize() == 1000
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="unauthenticated request limits (more than 10 args or a bulk over 16384 bytes "
-    "before AUTH) are not implemented: the parser does not know the auth state",
-)
 def test_unauthenticated_request_limits(make_server: Callable[..., PikaServer]) -> None:
     srv = make_server("--set", "requirepass=pw")
     assert exchange(srv.port, b"*100\r\n") == (

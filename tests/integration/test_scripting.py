@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 import redis
 from tests.differential.harness import NULL, NULL_BULK, Double, Err, RMap, RSet, Side, Status
+from tests.support.binlog import binlog_records
 from tests.support.servers import PikaServer
 
 
@@ -454,8 +455,52 @@ def test_busy_script_that_wrote_is_unkillable(make_server: Callable[..., PikaSer
     other.call("SHUTDOWN", "NOSAVE")  # exits at once
     assert srv.proc is not None
     srv.proc.wait(10)
-    srv.start()  # (the write made before the script got busy was committed when it did)
-    assert srv.client().ping()
+    srv.start()  # the script never finished: none of its writes were committed
+    assert srv.client().get("w") is None
+
+
+def test_busy_script_stays_one_binlog_record(make_server: Callable[..., PikaServer]) -> None:
+    """Getting busy writes out what other clients did earlier in the tick (so they get their
+    replies), but the script's writes before and after that moment stay ONE record."""
+    srv = make_server("--set", "busy-reply-threshold=50")
+    other = Side("other", srv.port)
+    assert other.call("PING") == Status(b"PONG")
+    body = """
+    redis.call('set', 'bs-early', 1)
+    local t = redis.call('time')
+    local start = t[1] * 1000000 + t[2]
+    local i = 0
+    while true do
+        i = i + 1
+        if i % 100000 == 0 then
+            local n = redis.call('time')
+            if (n[1] * 1000000 + n[2]) - start > 300000 then break end
+        end
+    end
+    redis.call('sadd', 'bs-late', 'x')
+    return redis.call('scard', 'bs-late')
+    """
+    # one packet, so one tick: the SET is staged when the script starts
+    raw = socket.create_connection(("127.0.0.1", srv.port))
+    raw.settimeout(10)
+    script = body.encode()
+    req = b"*3\r\n$3\r\nSET\r\n$6\r\nbs-pre\r\n$1\r\n1\r\n"
+    req += b"*3\r\n$4\r\nEVAL\r\n$%d\r\n%s\r\n$1\r\n0\r\n" % (len(script), script)
+    raw.sendall(req)
+    _wait_busy(other)
+    got = b""
+    while got.count(b"\r\n") < 2:
+        got += raw.recv(100)
+    assert got == b"+OK\r\n:1\r\n"
+    raw.close()
+    assert other.call("SET", "after", "1") == Status(b"OK")
+    other.close()
+    assert srv.stop() == 0
+    records = binlog_records(srv)
+    with_script = [rec for rec in records if "bs-early" in rec]
+    assert len(with_script) == 1 and "bs-late" in with_script[0]
+    assert not any("bs-pre" in rec for rec in with_script)  # written when the script got busy
+    assert any("bs-pre" in rec for rec in records)
 
 
 def test_busy_reply_threshold_config(make_server: Callable[..., PikaServer]) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import select
 import socket
+import threading
 import time
 from collections.abc import Callable
 
@@ -45,7 +46,7 @@ def test_offloaded_replies_match_inline(make_server: Callable[..., PikaServer]) 
             a, b = sorted(a), sorted(b)
         assert a == b, cmd
     assert on.config_get("slow-cmd-list") == {
-        "slow-cmd-list": "keys,smembers,hgetall,hkeys,hvals,lrange"
+        "slow-cmd-list": "keys,smembers,hgetall,hkeys,hvals,lrange,sunion,sinter,sdiff,sintercard,zunion,zinter,zdiff"
     }
 
 
@@ -118,3 +119,44 @@ def test_gets_are_served_while_keys_runs(make_server: Callable[..., PikaServer])
     assert _gets_before_keys_reply(r, srv.port) > 0
     r.config_set("slow-cmd-list", "")
     assert _gets_before_keys_reply(r, srv.port) == 0
+
+
+def test_multi_key_reads_stay_consistent_under_writes(
+    make_server: Callable[..., PikaServer],
+) -> None:
+    """SUNION of big sets runs on the worker, reading one key after the other; a writer
+    moves members between two of them in MULTI blocks. Every reply is the union of ONE state (always
+    all members): a move committed between the worker's two reads makes the command run again
+    inline instead of answering from two states."""
+    srv = make_server()
+    r = srv.client()
+    n = 40_000
+    for lo in range(0, n, 5_000):
+        r.sadd("cs-a" if lo < n // 2 else "cs-b", *range(lo, lo + 5_000))
+    stop = threading.Event()
+    moved = [0]
+
+    def writer() -> None:
+        w = srv.client()
+        i = 0
+        while not stop.is_set():
+            batch = [(i + j) % (n // 2) for j in range(200)]
+            p = w.pipeline(transaction=True)
+            p.srem("cs-a", *batch).sadd("cs-c", *batch)
+            p.execute()
+            p = w.pipeline(transaction=True)
+            p.srem("cs-c", *batch).sadd("cs-a", *batch)
+            p.execute()
+            i += 200
+            moved[0] += 1
+
+    t = threading.Thread(target=writer, daemon=True)
+    t.start()
+    try:
+        for _ in range(25):
+            assert len(r.sunion("cs-c", "cs-b", "cs-a")) == n
+            assert r.sintercard(2, ["cs-a", "cs-c"]) == 0
+    finally:
+        stop.set()
+        t.join(10)
+    assert moved[0] > 0

@@ -462,9 +462,6 @@ def test_command_metadata(pair: Pair) -> None:
     )
 
 
-@pytest.mark.xfail(
-    strict=True, reason="GETKEYSANDFLAGS gives a key_finder key the first spec's flags"
-)
 def test_getkeysandflags_store_is_ow_update(pair: Pair) -> None:
     check(pair, ("COMMAND", "GETKEYSANDFLAGS", "SORT", "a", "STORE", "d"), state=False)
 

@@ -8,8 +8,6 @@ blocked clients are served after EXEC, statistics, cleanup when a client goes aw
 
 from __future__ import annotations
 
-import subprocess
-import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -18,6 +16,7 @@ from typing import Any
 import pytest
 import redis
 from tests.differential.harness import NULL, NULL_ARRAY, NULL_BULK, Err, Side, Status, same
+from tests.support.binlog import binlog_records
 from tests.support.servers import PikaServer, RedisServer
 
 Step = tuple[Any, ...]  # (client index, *command) or ("sleep", seconds)
@@ -482,23 +481,6 @@ def test_blocked_clients_are_served_after_exec(r: redis.Redis, pika: PikaServer)
     assert r.exists("l") == 0
 
 
-def _binlog_records(srv: PikaServer) -> list[str]:
-    out = subprocess.run(
-        [sys.executable, "-m", "pikadb", "binlog", "--dir", srv.dir, "--count", "0"],
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    assert out.returncode == 0, out.stderr
-    records: list[str] = []
-    for line in out.stdout.splitlines():
-        if line.startswith("#"):
-            records.append("")
-        if records:
-            records[-1] += line + "\n"
-    return records
-
-
 def test_exec_with_range_reads_is_one_binlog_record(
     make_server: Callable[..., PikaServer],
 ) -> None:
@@ -527,7 +509,7 @@ def test_exec_with_range_reads_is_one_binlog_record(
     c.set("after", "1")
     c.close()
     assert srv.stop() == 0
-    with_tx = [rec for rec in _binlog_records(srv) if "tx-list" in rec]
+    with_tx = [rec for rec in binlog_records(srv) if "tx-list" in rec]
     assert len(with_tx) == 1
     assert all(k in with_tx[0] for k in ("tx-z", "tx-s", "old-list"))
 
@@ -550,7 +532,7 @@ def test_script_with_range_reads_is_one_binlog_record(
     c.set("after", "1")
     c.close()
     assert srv.stop() == 0
-    with_script = [rec for rec in _binlog_records(srv) if "sc-str" in rec]
+    with_script = [rec for rec in binlog_records(srv) if "sc-str" in rec]
     assert len(with_script) == 1 and "sc-list" in with_script[0]
 
 
@@ -564,7 +546,7 @@ def test_exec_is_one_binlog_record(make_server: Callable[..., PikaServer]) -> No
     c.set("after", "1")
     c.close()
     assert srv.stop() == 0
-    with_tx = [rec for rec in _binlog_records(srv) if "tx-a" in rec]
+    with_tx = [rec for rec in binlog_records(srv) if "tx-a" in rec]
     assert len(with_tx) == 1
     assert all(k in with_tx[0] for k in ("tx-b", "tx-c", "before"))
     assert not any("after" in rec for rec in with_tx)
@@ -648,3 +630,24 @@ def test_gone_clients_leave_no_state(r: redis.Redis, pika: PikaServer) -> None:
     r.set("w1", "y")  # no watcher left to mark
     assert r.get("w1") == b"y"
     assert all(x["multi"] == "-1" for x in r.client_list())
+
+
+def test_exec_with_random_picks_after_writes_is_one_binlog_record(
+    make_server: Callable[..., PikaServer],
+) -> None:
+    """SPOP / SRANDMEMBER / RANDOMKEY sample with a cursor; after writes inside EXEC the
+    cursor walks the merged view instead of writing the EXEC out early."""
+    srv = make_server()
+    c = srv.client()
+    c.sadd("rp-old", *range(50))
+    p = c.pipeline(transaction=True)
+    p.sadd("rp-set", "a", "b", "c").spop("rp-set").srandmember("rp-set", 5)
+    p.srem("rp-old", *range(49)).spop("rp-old").srandmember("rp-old").scard("rp-set")
+    res = p.execute()
+    assert res[1] in (b"a", b"b", b"c") and res[1] not in res[2] and len(res[2]) == 2
+    assert res[4] == b"49" and res[5] is None and res[6] == 2
+    c.set("after", "1")
+    c.close()
+    assert srv.stop() == 0
+    with_tx = [rec for rec in binlog_records(srv) if "rp-set" in rec]
+    assert len(with_tx) == 1 and "rp-old" in with_tx[0]

@@ -105,7 +105,7 @@ def test_empty_file_and_empty_section(tmp_path: Path) -> None:
             "server:\n  dir: /x\n",
             "unknown setting 'server.dir' in {path} ('dir' belongs in section 'storage')",
         ),
-        ("replication:\n  x: 1\n", "unknown section 'replication' in {path}"),
+        ("replicas:\n  x: 1\n", "unknown section 'replicas' in {path}"),
         ("port: 1\n", "(put 'port' under 'server:')"),
         (
             "server:\n  port: 1\n  PORT: 2\n",
@@ -113,7 +113,10 @@ def test_empty_file_and_empty_section(tmp_path: Path) -> None:
         ),
         ("server:\n  port: 1\n  port: 2\n", "found duplicate key 'port'"),
         ("server: 5\n", "section 'server' in {path} must hold 'name: value' lines"),
-        ("- a\n", "expected sections ('server:', 'storage:') at the top level"),
+        (
+            "- a\n",
+            "expected sections ('server:', 'storage:', 'replication:', 'cache:', 'web:') at the top level",
+        ),
         (
             "server:\n  port: [1, 2]\n",
             "invalid value for 'port' (server.port): expected a single value",

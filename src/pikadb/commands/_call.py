@@ -16,8 +16,10 @@ from time import perf_counter_ns
 from typing import Any
 
 from pikadb.commands import monitor, slowlog
+from pikadb.commands._acl_check import call_denied as acl_call_denied
 from pikadb.commands._gate import MONITORS
 from pikadb.commands.context import ClientState
+from pikadb.commands.notify import KEY_MISS, key_misses
 from pikadb.commands.table import COMMANDS, Command
 from pikadb.core import errors
 from pikadb.protocol.reply import error
@@ -61,6 +63,8 @@ def resolve(c: ClientState, args: list[bytes]) -> Command | bytes:
 def call(c: ClientState, cmd: Command, args: list[bytes], lua: bool = False) -> Any:
     """The reply of ``cmd`` run by ``c`` (bytes, or an awaitable for a blocking command).
     ``lua``: the call comes from a script (MONITOR shows ``[db lua]``)."""
+    if (lua or not c.acl_all) and (denied := acl_call_denied(c, cmd, args, lua)) is not None:
+        return denied  # ACL: a script's user, or rules changed since MULTI queued it
     srv = c.server
     stats = srv.stats
     t0 = perf_counter_ns()
@@ -78,6 +82,7 @@ def call(c: ClientState, cmd: Command, args: list[bytes], lua: bool = False) -> 
     dur = (perf_counter_ns() - t0) // 1000
     cmd.calls += 1
     cmd.usec += dur
+    cmd.hist[dur.bit_length()] += 1  # latency histogram (pikadb.web /metrics)
     stats.total_commands_processed += 1
     c.last_cmd = cmd.name
     if dur >= srv.slow_us:
@@ -91,5 +96,7 @@ def after_call(
     """After a command that took at least ``server.slow_us`` (0 while monitors exist):
     SLOWLOG / LATENCY (with their own thresholds), then MONITOR."""
     slowlog.observe(c, cmd, args, dur, reply)
+    if c.server.notify_flags & KEY_MISS and cmd.fires_keymiss:
+        key_misses(c, cmd, args)
     if MONITORS:
         monitor.feed_command(c, cmd, args, lua)

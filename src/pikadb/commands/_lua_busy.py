@@ -22,11 +22,11 @@ KILL..." in the script, and keeps raising it on every line so ``pcall`` cannot s
 ``SHUTDOWN NOSAVE`` exits the process at once, as Redis does (a script's partial writes are
 never committed: the tick's RocksDB write has not happened).
 
-When the script becomes busy (:func:`enter_busy`), the tick's RocksDB write is done early
-(``store.end_group()`` + ``begin_group()``): the commands other clients ran earlier in the
-same tick become durable, so their held replies can be sent now instead of hanging behind
-the script. The price: the busy script's own writes so far go into that binlog record, the
-rest into the tick's final one (a script that never gets busy stays one record).
+When the script becomes busy (:func:`enter_busy`), what the tick staged *before* the script
+began is written out as its own RocksDB write and binlog record
+(``store.flush_before_atomic()``): the commands other clients ran earlier in the same tick
+become durable, so their held replies can be sent now instead of hanging behind the script,
+while the script's own writes stay pending and still become ONE write and record.
 
 Clients skipped (their bytes stay in the kernel until the loop runs again): the script's
 caller (Redis's protectClient), clients with a blocked/parked command, closed ones.
@@ -108,9 +108,7 @@ def enter_busy(run: Run) -> None:
     """The script just passed busy-reply-threshold: write the tick out and send the replies
     other clients are owed (see the module docstring)."""
     server = run.caller.server
-    store = server.store
-    store.end_group()
-    store.begin_group()
+    server.store.flush_before_atomic()
     for c in list(server.clients.values()):
         if c is run.caller or not getattr(c, "held", False):
             continue

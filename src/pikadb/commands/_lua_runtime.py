@@ -397,12 +397,12 @@ class LuaEngine:
         sc.resp = 2
         sc.enc = RESP2
         current = run
-        engine = caller.server.store.engine
-        engine.begin_atomic()  # reads merge pending writes: one write / binlog record
+        store = caller.server.store
+        store.begin_atomic()  # reads merge pending writes: one write / binlog record
         try:
             res = self._runner(fn, caller.resp, nkeys, *args)
         finally:
-            engine.end_atomic()
+            store.end_atomic()
             current = None
             if run.timedout:
                 _lua_busy.busy_over(run)

@@ -6,8 +6,10 @@ CLIENT LIST lines have Redis 7.0's fields, in its order::
     qbuf-free= argv-mem= multi-mem= rbs= rbp= obl= oll= omem= tot-mem= events= cmd= user=
     redir= resp=
 
-Buffer figures are what this server can measure (the unparsed input and the transport's
-pending output); the allocator-level ones Redis reports (rbs, tot-mem...) are estimates.
+Buffer figures are what this server measures on its own buffers (the connection's
+``memory_stats``: unparsed input, args held, replies held for the tick, the transport's
+pending output); tot-mem adds a measured fixed cost per connection. rbs/rbp (Redis's reply
+buffer) have no equivalent: the fixed 1024/0 are shown.
 """
 
 from __future__ import annotations
@@ -65,12 +67,38 @@ def client_flags(c: ClientState) -> str:
     return f or "N"
 
 
-def client_info_line(c: ClientState, current: ClientState | None = None, cmd: str = "") -> str:
+def _memory(c: ClientState) -> dict[str, int]:
+    stats = getattr(c, "memory_stats", None)
+    if stats is not None:
+        return stats()  # type: ignore[no-any-return]
+    qbuf, omem = c.query_buffer_size(), c.output_buffer_size()
+    return {
+        "qbuf": qbuf,
+        "qbuf-free": 0,
+        "argv-mem": 0,
+        "multi-mem": 0,
+        "obl": 0,
+        "oll": 1 if omem else 0,
+        "omem": omem,
+        "tot-mem": qbuf + omem,
+    }
+
+
+def client_info_line(
+    c: ClientState,
+    current: ClientState | None = None,
+    cmd: str = "",
+    args: list[bytes] | None = None,
+) -> str:
     """One CLIENT LIST line (without the newline). ``current`` is the calling client, whose
-    ``cmd=`` is the command being run (``cmd``), as Redis reports it."""
+    ``cmd=`` is the command being run (``cmd``, with ``args`` counted in its argv-mem), as
+    Redis reports it."""
     now = time.time()
-    qbuf = c.query_buffer_size()
-    obl = c.output_buffer_size()
+    m = _memory(c)
+    argv = m["argv-mem"]
+    if c is current and args:
+        argv += sum(map(len, args))
+    pending = m["obl"] + m["omem"]
     multi = -1 if c.multi is None else len(c.multi)
     last = cmd if c is current and cmd else c.last_cmd
     name = c.name.decode("utf-8", "replace")
@@ -78,10 +106,11 @@ def client_info_line(c: ClientState, current: ClientState | None = None, cmd: st
         f"id={c.id} addr={c.addr} laddr={c.laddr} fd={c.fd} name={name} "
         f"age={int(now - c.created)} idle={int(now - c.last_interaction)} flags={client_flags(c)} "
         f"db={c.db.index} sub={_count(c, 'channels')} psub={_count(c, 'patterns')} "
-        f"ssub={_count(c, 'shard_channels')} multi={multi} qbuf={qbuf} qbuf-free=0 "
-        f"argv-mem=0 multi-mem=0 rbs=1024 rbp=0 obl={obl} oll=0 omem=0 "
-        f"tot-mem={1024 + qbuf + obl} events={'rw' if obl else 'r'} cmd={last} user={c.user} "
-        f"redir=-1 resp={c.resp}"
+        f"ssub={_count(c, 'shard_channels')} multi={multi} qbuf={m['qbuf']} "
+        f"qbuf-free={m['qbuf-free']} argv-mem={argv} multi-mem={m['multi-mem']} rbs=1024 "
+        f"rbp=0 obl={m['obl']} oll={m['oll']} omem={m['omem']} "
+        f"tot-mem={m['tot-mem'] + argv - m['argv-mem']} events={'rw' if pending else 'r'} "
+        f"cmd={last} user={c.user} redir=-1 resp={c.resp}"
     )
 
 
@@ -118,7 +147,7 @@ def client_id(c: ClientState, args: list[bytes]) -> bytes:
     tips="nondeterministic_output",
 )
 def client_info(c: ClientState, args: list[bytes]) -> bytes:
-    return c.enc.verbatim((client_info_line(c, c, "client|info") + "\n").encode())
+    return c.enc.verbatim((client_info_line(c, c, "client|info", args) + "\n").encode())
 
 
 def _client_type(raw: bytes) -> str:
@@ -162,7 +191,7 @@ def client_list(c: ClientState, args: list[bytes]) -> bytes:
                 chosen.append(cl)
     else:
         raise CommandError(errors.SYNTAX)
-    text = "".join(client_info_line(cl, c, "client|list") + "\n" for cl in chosen)
+    text = "".join(client_info_line(cl, c, "client|list", args) + "\n" for cl in chosen)
     return c.enc.verbatim(text.encode())
 
 

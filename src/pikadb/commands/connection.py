@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pikadb import REDIS_VERSION
+from pikadb.commands import _acl_check as acl
 from pikadb.commands._args import parse_db_index, parse_int
 from pikadb.commands.context import REPLY_ON, ClientState
 from pikadb.commands.pubsub import unsubscribe_all
@@ -71,14 +72,6 @@ def select(c: ClientState, args: list[bytes]) -> bytes:
     return OK
 
 
-def _check_password(c: ClientState, user: bytes, password: bytes) -> None:
-    required = c.server.settings.server.requirepass
-    if user != b"default" or (required and password != required.encode()):
-        raise CommandError(errors.WRONGPASS)
-    c.authenticated = True
-    c.user = "default"
-
-
 @command(
     "auth",
     -2,
@@ -91,10 +84,14 @@ def _check_password(c: ClientState, user: bytes, password: bytes) -> None:
 def auth(c: ClientState, args: list[bytes]) -> bytes:
     if len(args) > 3:
         raise CommandError(errors.SYNTAX)
-    if len(args) == 2 and not c.server.settings.server.requirepass:
-        raise CommandError(errors.AUTH_NO_PASSWORD)
-    user, password = (b"default", args[1]) if len(args) == 2 else (args[1], args[2])
-    _check_password(c, user, password)
+    if len(args) == 2:
+        if acl.state(c.server).default.nopass:
+            raise CommandError(errors.AUTH_NO_PASSWORD)
+        user, password = b"default", args[1]
+    else:
+        user, password = args[1], args[2]
+    if not acl.authenticate(c, acl.pika_user(c, user, password), password, args[0]):
+        raise CommandError(errors.WRONGPASS)
     return OK
 
 
@@ -120,25 +117,27 @@ def hello(c: ClientState, args: list[bytes]) -> bytes:
             raise CommandError(errors.NOPROTO)
         i = 2
     setname: bytes | None = None
+    creds: tuple[bytes, bytes] | None = None
     while i < len(args):
         opt = args[i].upper()
         if opt == b"AUTH" and i + 2 < len(args):
-            _check_password(c, args[i + 1], args[i + 2])
+            creds = (args[i + 1], args[i + 2])
             i += 3
         elif opt == b"SETNAME" and i + 1 < len(args):
             setname = args[i + 1]
-            _validate_name(setname)
             i += 2
         else:
             raise CommandError(
                 f"ERR Syntax error in HELLO option '{args[i].decode(errors='replace')}'"
             )
+    if creds is not None and not acl.authenticate(
+        c, acl.pika_user(c, creds[0], creds[1]), creds[1], args[0]
+    ):
+        raise CommandError(errors.WRONGPASS)
     if not c.authenticated:
-        raise CommandError(
-            "NOAUTH HELLO must be called with the client already authenticated, otherwise the "
-            "HELLO <proto> AUTH <user> <pass> option can be used to authenticate the client and "
-            "select the RESP protocol version at the same time"
-        )
+        raise CommandError(errors.HELLO_NOAUTH)
+    if setname is not None:
+        _validate_name(setname)
     if setname is not None:
         c.name = setname
     c.set_protocol(proto)
@@ -181,6 +180,5 @@ def reset(c: ClientState, args: list[bytes]) -> bytes:
     c.name = b""
     c.reply_mode = REPLY_ON
     c.no_evict = False
-    c.user = "default"
-    c.authenticated = not c.server.settings.server.requirepass
+    acl.reset_client(c)
     return simple(b"RESET")

@@ -38,6 +38,11 @@ class Stats:
     keyspace_misses: int = 0
     total_error_replies: int = 0
     unexpected_error_replies: int = 0
+    offload_retries: int = 0  # slow commands re-run inline: their keys changed meanwhile
+    # replication (src/pikadb/replication/master.py): syncs served as a master
+    sync_full: int = 0
+    sync_partial_ok: int = 0
+    sync_partial_err: int = 0
     errorstats: dict[str, int] = field(default_factory=dict)
 
     def count_error(self, prefix: str) -> None:
@@ -73,6 +78,22 @@ class ServerState:
     # slowlog-log-slower-than and latency-monitor-threshold; huge when both are off).
     slow_us: int = 10_000
 
+    # hot-data cache (commands/cache_cmd.py install): the node's storage.cache.HotCache
+    # (always present once installed; ``db.cache`` is what reads check, None when off).
+    cache: Any = None
+
+    # ACL (commands/_acl_check.py install): users, the ACL log
+    acl: Any = None
+
+    # replication (src/pikadb/replication/manager.py keeps these current): the manager,
+    # "master"/"slave", this node's replication id, whether client writes get READONLY
+    # (a read-only replica: the dispatcher's check), and close_tick's sync-all hook.
+    replication: Any = None
+    role: str = "master"
+    replid: str = ""
+    refuse_writes: bool = False
+    write_gate: Any = None
+
     def pubsub_counts(self) -> tuple[int, int, int]:
         """(channels, patterns, shard channels) with subscribers (INFO stats)."""
         h = self.pubsub
@@ -99,6 +120,10 @@ class ClientState:
     # scripting: True only for the client scripts run their commands as (Redis's
     # CLIENT_SCRIPT; blocking.can_block is False for it; commands/_lua_runtime.py).
     in_script: bool = False
+    # ACL (commands/_acl_check.py): the client's user (None: the default user) and its
+    # cached ``User.all`` — the dispatcher's one-attribute fast path (True: unrestricted).
+    acl_user: Any = None
+    acl_all: bool = True
 
     def __init__(self, server: ServerState, client_id: int) -> None:
         self.server = server

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from pikadb.commands import _longdouble as LD
+from pikadb.commands import cache_cmd
 from pikadb.commands._args import INT64_MAX, INT64_MIN, parse_int
 from pikadb.commands.context import ClientState
 from pikadb.commands.debug import digest_hash, register_value_digest
@@ -118,6 +119,8 @@ def hsetnx(c: ClientState, args: list[bytes]) -> bytes:
 
 @_cmd("hget", 3, "readonly fast", "RO access", "Get the value of a hash field", "key field")
 def hget(c: ClientState, args: list[bytes]) -> bytes:
+    if c.db.cache is not None:  # hot-data cache on (commands/cache_cmd.py)
+        return cache_cmd.hget(c, c.db.cache, args[1], args[2])
     v = hashes.get(c.db, args[1], args[2])
     if v is None:
         return c.enc.null
@@ -189,6 +192,8 @@ _ALL = "O(N) where N is the size of the hash."
     tips="nondeterministic_output_order",
 )
 def hgetall(c: ClientState, args: list[bytes]) -> bytes:
+    if c.db.cache is not None:
+        return cache_cmd.hgetall(c, c.db.cache, args[1])
     return _pairs_reply(c, hashes.items(c.db, args[1]))
 
 
@@ -203,6 +208,8 @@ def hgetall(c: ClientState, args: list[bytes]) -> bytes:
     tips="nondeterministic_output_order",
 )
 def hkeys(c: ClientState, args: list[bytes]) -> bytes:
+    if c.db.cache is not None:
+        return cache_cmd.hkeys_or_vals(c, c.db.cache, args[1], 0)
     return _flat([f for f, _ in hashes.items(c.db, args[1])])
 
 
@@ -217,6 +224,8 @@ def hkeys(c: ClientState, args: list[bytes]) -> bytes:
     tips="nondeterministic_output_order",
 )
 def hvals(c: ClientState, args: list[bytes]) -> bytes:
+    if c.db.cache is not None:
+        return cache_cmd.hkeys_or_vals(c, c.db.cache, args[1], 1)
     return _flat([v for _, v in hashes.items(c.db, args[1])])
 
 

@@ -550,7 +550,9 @@ def keys_and_flags(cmd: Command, argv: list[bytes]) -> list[tuple[int, list[str]
         return None
     if any(p < 0 or p >= len(argv) for p in positions):
         return None
-    default = key_flag_list(specs[0].flags) if specs else []
+    # keys the specs can't place (SORT's STORE) take the last "unknown" spec's flags
+    unknown = [s for s in specs if s.index <= 0 and not s.keyword]
+    default = key_flag_list((unknown[-1] if unknown else specs[0]).flags) if specs else []
     return [(p, by_pos.get(p, default)) for p in positions]
 
 

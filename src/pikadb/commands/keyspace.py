@@ -18,7 +18,7 @@ from pikadb.commands.notify import (
     replaced_new,
     will_replace,
 )
-from pikadb.commands.table import command
+from pikadb.commands.table import KeySpec, command
 from pikadb.core import errors
 from pikadb.core.clock import now_ms
 from pikadb.core.errors import CommandError
@@ -67,6 +67,8 @@ def _db_for(c: ClientState, raw: bytes) -> Database:
     summary="Deletes one or more keys.",
     complexity="O(N) where N is the number of keys that will be removed.",
     args="key [key ...]",
+    key_flags="RM delete",
+    tips="request_policy:multi_shard response_policy:agg_sum",
 )
 def del_(c: ClientState, args: list[bytes]) -> bytes:
     return integer(deleted(c, args[1:], _delete))
@@ -83,6 +85,8 @@ def del_(c: ClientState, args: list[bytes]) -> bytes:
     since="4.0.0",
     complexity="O(1) for each key removed regardless of its size.",
     args="key [key ...]",
+    key_flags="RM delete",
+    tips="request_policy:multi_shard response_policy:agg_sum",
 )
 def unlink(c: ClientState, args: list[bytes]) -> bytes:
     return integer(deleted(c, args[1:], _delete))
@@ -98,6 +102,8 @@ def unlink(c: ClientState, args: list[bytes]) -> bytes:
     summary="Determines whether one or more keys exist.",
     complexity="O(N) where N is the number of keys to check.",
     args="key [key ...]",
+    key_flags="RO",
+    tips="request_policy:multi_shard response_policy:agg_sum",
 )
 def exists(c: ClientState, args: list[bytes]) -> bytes:
     if len(args) == 2:
@@ -116,6 +122,8 @@ def exists(c: ClientState, args: list[bytes]) -> bytes:
     since="3.2.1",
     complexity="O(N) where N is the number of keys that will be touched.",
     args="key [key ...]",
+    key_flags="RO",
+    tips="request_policy:multi_shard response_policy:agg_sum",
 )
 def touch(c: ClientState, args: list[bytes]) -> bytes:
     return integer(_exists(c.db, args[1:]))
@@ -131,6 +139,7 @@ def touch(c: ClientState, args: list[bytes]) -> bytes:
     summary="Determines the type of value stored at a key.",
     complexity="O(1)",
     args="key",
+    key_flags="RO",
 )
 def type_(c: ClientState, args: list[bytes]) -> bytes:
     raw = c.db.lookup(args[1])[1]
@@ -431,6 +440,7 @@ def randomkey(c: ClientState, args: list[bytes]) -> bytes:
     summary="Renames a key and overwrites the destination.",
     complexity="O(1)",
     args="key newkey",
+    key_specs=(KeySpec("RW access delete", index=1), KeySpec("OW update", index=2)),
 )
 def rename(c: ClientState, args: list[bytes]) -> bytes:
     replacing = will_replace(c, args[2])
@@ -450,6 +460,7 @@ def rename(c: ClientState, args: list[bytes]) -> bytes:
     summary="Renames a key only when the target key name doesn't exist.",
     complexity="O(1)",
     args="key newkey",
+    key_specs=(KeySpec("RW access delete", index=1), KeySpec("OW insert", index=2)),
 )
 def renamenx(c: ClientState, args: list[bytes]) -> bytes:
     r = generic.rename(c.db, args[1], args[2], nx=True)
@@ -471,6 +482,7 @@ def renamenx(c: ClientState, args: list[bytes]) -> bytes:
     since="6.2.0",
     complexity="O(N) worst case for collections, where N is the number of nested items. O(1) for string values.",
     args="source destination [DB destination-db] [REPLACE]",
+    key_specs=(KeySpec("RO access", index=1), KeySpec("OW update", index=2)),
 )
 def copy(c: ClientState, args: list[bytes]) -> bytes:
     dst_db = c.db
@@ -506,6 +518,7 @@ def copy(c: ClientState, args: list[bytes]) -> bytes:
     summary="Moves a key to another database.",
     complexity="O(1)",
     args="key db",
+    key_flags="RW access update",
 )
 def move(c: ClientState, args: list[bytes]) -> bytes:
     dst_db = _db_for(c, args[2])

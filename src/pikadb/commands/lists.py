@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from pikadb.commands import blocking
+from pikadb.commands import blocking, cache_cmd
 from pikadb.commands._args import INT64_MAX, parse_int
 from pikadb.commands.context import ClientState
 from pikadb.commands.debug import digest_list, register_value_digest
@@ -263,6 +263,8 @@ def lrange(c: ClientState, args: list[bytes]) -> bytes:
     start = parse_int(args[2])
     end = parse_int(args[3])
     db = c.db
+    if db.cache is not None:  # hot-data cache on (commands/cache_cmd.py)
+        return cache_cmd.lrange(c, db.cache, args[1], start, end)
     ref = _get(db, args[1])
     if ref is None:
         return EMPTY_ARRAY

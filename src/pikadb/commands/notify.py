@@ -24,8 +24,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TypeVar
 
+from pikadb.commands import slowlog
 from pikadb.commands.context import ClientState, ServerState
 from pikadb.commands.pubsub import publish
+from pikadb.commands.table import Command
 from pikadb.config.values import (
     NOTIFY_EVICTED,
     NOTIFY_EXPIRED,
@@ -100,9 +102,12 @@ _EVENT = NOTIFY_KEYEVENT
 
 def apply_flags(server: ServerState, text: str) -> None:
     """Take a (validated) notify-keyspace-events value into effect."""
-    flags = keyspace_event_flags(text) or 0
+    flags = getattr(text, "flags", None)  # config.values.EventsText keeps what was set
+    if flags is None:
+        flags = keyspace_event_flags(text) or 0
     # Without K or E nothing is ever published: keep the fast-path word at 0 then.
     server.notify_flags = flags = flags if flags & (_SPACE | _EVENT) else 0
+    slowlog.update_threshold(server)  # the post-run hook must see every command for "m"
     # "new" (n) comes from the commit path: a batch lists the keys it creates. The listener
     # is registered only while the class is on, so commits pay nothing otherwise.
     listeners = server.store.listeners
@@ -116,6 +121,18 @@ def apply_flags(server: ServerState, text: str) -> None:
             listeners.append(listener)
     elif listener in listeners:
         listeners.remove(listener)
+
+
+def key_misses(c: ClientState, cmd: Command, args: list[bytes]) -> None:
+    """ "keymiss" for each key of a read-only command that does not exist (Redis fires it
+    from lookupKeyRead during the command; a read-only command changes nothing, and a key
+    lazily expired by it is gone now too, so looking afterwards finds the same misses, and
+    "expired" still comes first). Runs from the dispatcher's post-run hook, which sees
+    every command while this class is on (slowlog.update_threshold)."""
+    db = c.db
+    for i in cmd.key_positions(args):
+        if db.lookup(args[i])[1] is None:
+            _fire(c.server, b"keymiss", args[i], db.index)
 
 
 def _new_listener(server: ServerState) -> Callable[[Batch], None]:

@@ -208,6 +208,20 @@ class _InfoSource:
         self.master_repl_offset = srv.store.seq
         self.changes_since_last_save = srv.store.dirty
         self.last_save_time = _last_save(c)
+        repl = getattr(srv, "replication", None)  # INFO replication (replication/manager.py)
+        self.replication_fields = repl.info_fields if repl is not None else None
+        # Pika's sections (observability/info.py reads these by duck typing): the store,
+        # BGSAVE/compaction state (commands/admin.py), the last commit error, the settings
+        self.store = srv.store
+        self.settings = srv.settings
+        self.ops = getattr(srv, "ops", None)
+        self.store_error = getattr(srv, "store_error", "")
+
+    def cache_info(self) -> Any:
+        """The hot-data cache's ``# Cache`` fields (storage/cache.py ``HotCache.cache_info``:
+        (name, value) pairs), or None without a cache."""
+        fn = getattr(getattr(self._srv, "cache", None), "cache_info", None)
+        return fn() if callable(fn) else None
 
     def connected_clients(self) -> int:
         return sum(1 for cl in self._srv.clients.values() if cl.kind != "replica")

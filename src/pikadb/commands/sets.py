@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from pikadb.commands import cache_cmd
 from pikadb.commands._args import INT64_MAX, parse_int
 from pikadb.commands.context import ClientState
 from pikadb.commands.debug import digest_set, register_value_digest
@@ -140,6 +141,8 @@ def smismember(c: ClientState, args: list[bytes]) -> bytes:
     tips="nondeterministic_output_order",
 )
 def smembers(c: ClientState, args: list[bytes]) -> bytes:
+    if c.db.cache is not None:  # hot-data cache on (commands/cache_cmd.py)
+        return cache_cmd.smembers(c, c.db.cache, args[1])
     return _set_reply(c, sets.members(c.db, args[1]))
 
 

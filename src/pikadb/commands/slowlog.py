@@ -20,6 +20,7 @@ blocked or ran off the event loop is logged by the connection when its reply is 
 
 from __future__ import annotations
 
+import logging
 import time
 from collections import deque
 from typing import Any
@@ -32,6 +33,7 @@ from pikadb.commands._redact import redacted
 from pikadb.commands.context import ClientState, ServerState
 from pikadb.commands.introspection import help_reply
 from pikadb.commands.table import Command, command, container, lookup
+from pikadb.config.values import NOTIFY_KEY_MISS
 from pikadb.core import errors
 from pikadb.core.errors import CommandError
 from pikadb.protocol.reply import OK, array, bulk, bulk_array, integer
@@ -41,6 +43,7 @@ P = "slowlog"
 MAX_ARGC = 32  # SLOWLOG_ENTRY_MAX_ARGC
 MAX_STRING = 128  # SLOWLOG_ENTRY_MAX_STRING
 NEVER = 1 << 62  # slow_us when both slowlog and latency monitoring are off
+_log = logging.getLogger("pikadb.slowlog")
 
 
 class SlowLog:
@@ -65,8 +68,9 @@ def slowlog(server: ServerState) -> SlowLog:
 # --- thresholds ------------------------------------------------------------------------------
 def update_threshold(server: ServerState) -> None:
     """Recompute ``server.slow_us`` from the live settings (0 while MONITOR clients exist:
-    the dispatcher's post-run hook then sees every command)."""
-    if any(m.server is server for m in MONITORS):
+    the dispatcher's post-run hook then sees every command; also while "keymiss" events
+    are on: :func:`pikadb.commands.notify.key_misses` runs from that hook)."""
+    if server.notify_flags & NOTIFY_KEY_MISS or any(m.server is server for m in MONITORS):
         server.slow_us = 0
         return
     s = server.settings.server
@@ -151,9 +155,33 @@ def _record(c: ClientState, cmd: Command, args: list[bytes], duration_us: int) -
     slower = s.slowlog_log_slower_than
     if 0 <= slower <= duration_us and "skip_slowlog" not in cmd.flags:
         push(c, cmd, args, duration_us)
+        if s.slowlog_write_errorlog:
+            log_slow(c, cmd, args, duration_us)
     if s.latency_monitor_threshold:
         event = "fast-command" if "fast" in cmd.flags else "command"
         latency.add_sample_if_needed(server, event, duration_us // 1000)
+
+
+def log_slow(c: ClientState, cmd: Command, args: list[bytes], duration_us: int) -> None:
+    """Pika's slowlog-write-errorlog: the entry also goes to the server log (warning level),
+    arguments redacted and truncated as in SLOWLOG; structured fields for log-format json."""
+    argv = [a.decode("utf-8", "backslashreplace") for a in _entry_args(cmd, args)]
+    _log.warning(
+        "slow command %s: %d us, client %s, db %d",
+        cmd.name,
+        duration_us,
+        c.addr,
+        c.db.index,
+        extra={
+            "command": cmd.name,
+            "duration_us": duration_us,
+            "client": c.addr,
+            "client_name": c.name.decode("utf-8", "backslashreplace"),
+            "db": c.db.index,
+            "argc": len(args),
+            "argv": argv,
+        },
+    )
 
 
 # --- the command -----------------------------------------------------------------------------

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from pikadb.commands import _lcs
+from pikadb.commands import _lcs, cache_cmd
 from pikadb.commands import _longdouble as LD
 from pikadb.commands._args import INT64_MAX, INT64_MIN, parse_int
 from pikadb.commands.context import ClientState
@@ -28,6 +28,7 @@ _value = strings.value
 _write = strings.write
 _write_persistent = strings.write_persistent
 _update = strings.update
+_cached_get = cache_cmd.get
 _WRONGTYPE = errors.WRONGTYPE
 _INT32_MAX = (1 << 31) - 1
 
@@ -72,6 +73,8 @@ def _max_bulk(c: ClientState) -> int:
 @_cmd("get", 2, "readonly fast", "RO access", "Get the value of a key", "key")
 def get(c: ClientState, args: list[bytes]) -> bytes:
     db = c.db
+    if db.cache is not None:  # hot-data cache on (commands/cache_cmd.py)
+        return _cached_get(c, db.cache, args[1])
     mkey, raw = db.lookup(args[1])
     if raw is None:
         return c.enc.null

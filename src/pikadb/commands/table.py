@@ -59,6 +59,8 @@ CATEGORIES = (
     "connection", "transaction", "scripting",
 )  # fmt: skip
 KNOWN_CATEGORIES = frozenset(CATEGORIES)
+# Buckets of Command.hist: one per bit length of a duration in microseconds (0..63).
+HIST_BUCKETS = 64
 
 
 @dataclass(eq=False, slots=True)
@@ -84,10 +86,17 @@ class Command:
     usec: int = 0
     rejected_calls: int = 0
     failed_calls: int = 0
+    # --- latency histogram (pikadb.web /metrics; bumped once per call by server/dispatch.py):
+    # hist[i] counts calls of d whole microseconds with d.bit_length() == i, i.e. d < 2**i us.
+    hist: list[int] = field(default_factory=lambda: [0] * HIST_BUCKETS)
+    # --- end latency histogram
     # cached for the hot path
     is_write: bool = False
     no_auth: bool = False
     min_args: int = 0
+    # Redis fires "keymiss" from lookupKeyRead: read-only commands with keys (OBJECT looks
+    # up with LOOKUP_NONOTIFY)
+    fires_keymiss: bool = False
     # introspection metadata (COMMAND INFO / DOCS / GETKEYSANDFLAGS)
     tips: tuple[str, ...] = ()  # e.g. ("request_policy:all_shards", "response_policy:agg_sum")
     key_specs: tuple[KeySpec, ...] = ()  # explicit key specs; () -> derived from keys=
@@ -110,6 +119,7 @@ class Command:
 
     def reset_stats(self) -> None:
         self.calls = self.usec = self.rejected_calls = self.failed_calls = 0
+        self.hist = [0] * HIST_BUCKETS  # latency histogram (pikadb.web)
         for sub in self.subcommands.values():
             sub.reset_stats()
 
@@ -203,6 +213,9 @@ def command(
             is_write="write" in flagset,
             no_auth="no_auth" in flagset,
             min_args=abs(arity),
+            fires_keymiss="readonly" in flagset
+            and (keys[0] > 0 or key_finder is not None)
+            and parent != "object",
             tips=tuple(tips.split()),
             key_specs=key_specs,
             key_flags=key_flags,
@@ -254,3 +267,48 @@ def lookup(args: list[bytes]) -> Command | None:
     if cmd is not None and cmd.subcommands and len(args) > 1:
         return cmd.subcommands.get(args[1].lower(), cmd)
     return cmd
+
+
+# --- rename-command (ACL: commands/_acl_*.py) ---------------------------------------------
+# Commands moved by ``rename-command OLD NEW`` (NEW "" disables), by original name. The
+# Command keeps its original ``name``: ACL rules, INFO commandstats and ACL LOG use it, as
+# Redis keeps ``server.orig_commands`` for ACLs; dispatch and COMMAND see the new name only.
+RENAMED: dict[bytes, Command] = {}
+
+
+def rename_command(old: str, new: str) -> None:
+    """Rename a top-level command in the table (``new`` empty: remove it). Raises
+    ValueError when ``old`` is not a command or ``new`` already is one."""
+    cmd = COMMANDS.get(old.lower().encode())
+    if cmd is None:
+        raise ValueError(f"no such command '{old}'")
+    target = new.lower().encode()
+    if target and target in COMMANDS:
+        raise ValueError(f"command '{new}' already exists")
+    del COMMANDS[old.lower().encode()]
+    RENAMED[cmd.name.encode()] = cmd
+    if target:
+        COMMANDS[target] = cmd
+
+
+def original_commands() -> list[Command]:
+    """Every top-level command, renamed or disabled ones included (ACL's universe)."""
+    out = list(COMMANDS.values())
+    moved = {id(c) for c in out}
+    out.extend(c for c in RENAMED.values() if id(c) not in moved)
+    return out
+
+
+def lookup_original(name: bytes) -> Command | None:
+    """ACLLookupCommand: ``get`` or ``config|get`` by original (un-renamed) name."""
+    parts = name.lower().split(b"|")
+    if len(parts) > 2:
+        return None
+    cmd = COMMANDS.get(parts[0])
+    if cmd is None or cmd.name.encode() != parts[0]:
+        cmd = RENAMED.get(parts[0])
+    if cmd is None or len(parts) == 1:
+        return cmd
+    if not cmd.subcommands:
+        return None
+    return cmd.subcommands.get(parts[1])

@@ -292,8 +292,8 @@ def exec_(c: ClientState, args: list[bytes]) -> bytes:
         return c.enc.null_array
     unwatch_all(c)  # as Redis: unwatch before running, so our own writes don't matter
     out = [b"*%d\r\n" % len(queued)]
-    engine = c.server.store.engine
-    engine.begin_atomic()  # reads merge pending writes: the EXEC stays ONE write / record
+    store = c.server.store
+    store.begin_atomic()  # reads merge pending writes: the EXEC stays ONE write / record
     try:
         for cmd, qargs in queued:  # c.multi stays set: blocking commands don't block
             reply = call(c, cmd, qargs)
@@ -301,7 +301,7 @@ def exec_(c: ClientState, args: list[bytes]) -> bytes:
                 reply = _not_blocking(c, reply)
             out.append(reply)
     finally:
-        engine.end_atomic()
+        store.end_atomic()
         discard_transaction(c)
     return b"".join(out)
 

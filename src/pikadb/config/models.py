@@ -17,6 +17,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
+from pikadb.config.cron import CompactCron, CompactInterval
 from pikadb.config.obuf import DEFAULT_TEXT as DEFAULT_OBUF_LIMITS
 from pikadb.config.obuf import ObufLimits
 from pikadb.config.values import (
@@ -32,8 +33,10 @@ from pikadb.config.values import (
     ConfigSize,
     ConfigStr,
     KeyspaceEvents,
+    Normalize,
     OneOf,
     SaveParams,
+    invalid,
 )
 
 MB = 1024 * 1024
@@ -92,7 +95,7 @@ class ServerSettings(SectionModel):
     loglevel: Annotated[Literal["debug", "verbose", "notice", "warning"], OneOf()] = setting(
         "notice", "Log verbosity."
     )
-    logfile: ConfigStr = setting("", "Log file; empty: standard output.", mutable=False)
+    logfile: ConfigStr = setting("", "Log file; empty: standard error.", mutable=False)
     hz: Annotated[ConfigInt, Bounds(0, INT_MAX), Clamp(1, 500)] = setting(
         10, "Background task frequency per second (clamped to 1..500)."
     )
@@ -124,7 +127,7 @@ class ServerSettings(SectionModel):
     )
     active_expire: ConfigBool = setting(True, "Delete expired keys in the background.")
     slow_cmd_list: ConfigStr = setting(
-        "keys,smembers,hgetall,hkeys,hvals,lrange",
+        "keys,smembers,hgetall,hkeys,hvals,lrange,sunion,sinter,sdiff,sintercard,zunion,zinter,zdiff",
         "Read-only commands run off the event loop when slow (Pika's slow-cmd-list).",
     )
     maxmemory: Annotated[ConfigSize, Bounds(0, ULLONG_MAX)] = setting(
@@ -165,6 +168,68 @@ class ServerSettings(SectionModel):
     lua_time_limit: Annotated[ConfigInt, Bounds(0, LONG_MAX)] = setting(
         5000, "Alias of busy-reply-threshold (Redis's older name)."
     )
+    # logging (src/pikadb/logsetup.py)
+    log_format: Annotated[Literal["text", "json"], OneOf()] = setting(
+        "text", "Log line format: text, or json (one object per line: ts, level, logger, msg)."
+    )
+    slowlog_write_errorlog: ConfigBool = setting(
+        False,
+        "Also log commands slower than slowlog-log-slower-than at warning level (Pika's "
+        "slowlog-write-errorlog).",
+    )
+    # TLS (server/tls.py): a second listener on tls-port; CONFIG SET of any tls-* setting
+    # builds a new context (refused with Redis's message if it fails) for new connections.
+    tls_port: Annotated[ConfigInt, Bounds(0, 65535)] = setting(
+        0, "TLS port to listen on, alongside port (0: no TLS)."
+    )
+    tls_cert_file: ConfigStr = setting("", "Server certificate (PEM) for TLS.")
+    tls_key_file: ConfigStr = setting("", "Private key (PEM) of tls-cert-file.")
+    tls_key_file_pass: ConfigStr = setting(
+        "", "Passphrase of tls-key-file, if it is encrypted.", sensitive=True
+    )
+    tls_ca_cert_file: ConfigStr = setting("", "CA bundle (PEM) that client certificates chain to.")
+    tls_ca_cert_dir: ConfigStr = setting("", "Directory of CA certificates (c_rehash layout).")
+    tls_auth_clients: Annotated[Literal["no", "yes", "optional"], OneOf()] = setting(
+        "yes", "Client certificates: yes (required), optional (checked if sent) or no."
+    )
+    tls_protocols: ConfigStr = setting(
+        "", "Allowed TLS versions, e.g. 'TLSv1.2 TLSv1.3' (empty: TLSv1.2 and TLSv1.3)."
+    )
+    tls_ciphers: ConfigStr = setting("", "OpenSSL cipher list for TLSv1.2 and below.")
+    tls_prefer_server_ciphers: ConfigBool = setting(
+        False, "Prefer the server's cipher order to the client's."
+    )
+    # --- ACL (commands/_acl_*.py) ---
+    aclfile: ConfigStr = setting(
+        "", "ACL file of 'user <name> <rules...>' lines (ACL LOAD / SAVE).", mutable=False
+    )
+    user: ConfigStr = setting(
+        "",
+        "ACL users, one '<name> <rules...>' per line (a leading 'user' word is allowed); "
+        "can't be combined with aclfile.",
+        mutable=False,
+        sensitive=True,
+    )
+    acllog_max_len: Annotated[ConfigInt, Bounds(0, LONG_MAX)] = setting(
+        128, "Entries kept by ACL LOG."
+    )
+    acl_pubsub_default: Annotated[Literal["allchannels", "resetchannels"], OneOf()] = setting(
+        "resetchannels", "Channel permissions of new ACL users (and selectors)."
+    )
+    userpass: ConfigStr = setting(
+        "",
+        "Pika: password of the restricted 'limit' user (AUTH <userpass>); empty: no such user.",
+        sensitive=True,
+    )
+    userblacklist: ConfigStr = setting(
+        "", "Pika: comma-separated commands the 'limit' user may not run."
+    )
+    rename_command: ConfigStr = setting(
+        "",
+        "Rename commands: 'OLD NEW' pairs, one per line or comma-separated; NEW \"\" (or "
+        "absent) disables OLD.",
+        mutable=False,
+    )
 
 
 class StorageSettings(SectionModel):
@@ -185,7 +250,9 @@ class StorageSettings(SectionModel):
         4 * 1024, "SST data block size.", mutable=False
     )
     max_background_jobs: Annotated[ConfigInt, Bounds(1, 256)] = setting(
-        3, "Flush and compaction threads."
+        3,
+        "Flush and compaction threads (a RocksDB DB option: fixed while running).",
+        mutable=False,
     )
     target_file_size_base: Annotated[ConfigSize, Bounds(64 * 1024, LLONG_MAX)] = setting(
         20 * MB, "Target SST file size at level 1."
@@ -208,10 +275,153 @@ class StorageSettings(SectionModel):
         100 * MB, "Size of one binlog file.", mutable=False
     )
     expire_logs_nums: Annotated[ConfigInt, Bounds(1, INT_MAX)] = setting(10, "Binlog files kept.")
+    # operations: BGSAVE snapshots, compaction control, disk-error recovery
+    # (storage/backup.py, storage/compaction.py, commands/admin.py)
+    dump_path: ConfigStr = setting(
+        "", "BGSAVE snapshots go under this directory; empty: <dir>/dump.", mutable=False
+    )
+    dump_prefix: ConfigStr = setting(
+        "", "Name prefix of each snapshot directory: <dump-prefix><YYYYmmddHHMMSS>."
+    )
+    dump_expire: Annotated[ConfigInt, Bounds(0, INT_MAX)] = setting(
+        0, "Delete snapshots older than this many days (0: keep them)."
+    )
+    compact_cron: CompactCron = setting(
+        "",
+        "Full compaction once per window [week/]start-end/free-disk-percent, e.g. 3/02-04/60 "
+        "(week 1-7 = Monday-Sunday, optional; windows joined by ';'; empty: off).",
+    )
+    compact_interval: CompactInterval = setting(
+        "",
+        "Full compaction every N hours while at least X% of the disk is free: N/X, e.g. 6/60 "
+        "(empty: off; wins over compact-cron).",
+    )
+    small_compaction_threshold: Annotated[ConfigInt, Bounds(1, INT_MAX)] = setting(
+        4096, "Deletes near one key that trigger a background compaction of that key's range."
+    )
+    rocksdb_ttl_second: Annotated[ConfigInt, Bounds(0, LLONG_MAX)] = setting(
+        0, "RocksDB ttl: compact SST files older than this many seconds (0: RocksDB default)."
+    )
+    rocksdb_periodic_second: Annotated[ConfigInt, Bounds(0, LLONG_MAX)] = setting(
+        0, "RocksDB periodic compaction after this many seconds (0: RocksDB default)."
+    )
+    arena_block_size: Annotated[ConfigSize, Bounds(0, LLONG_MAX)] = setting(
+        0, "Memtable arena block size (0: RocksDB's choice, 1/8 of write-buffer-size)."
+    )
+    max_compaction_bytes: Annotated[ConfigSize, Bounds(0, LLONG_MAX)] = setting(
+        0, "Largest compaction in bytes (0: RocksDB's choice, 25x target-file-size-base)."
+    )
+    max_bytes_for_level_multiplier: Annotated[ConfigInt, Bounds(1, 1000)] = setting(
+        10, "Size ratio between LSM levels."
+    )
+    least_free_disk_resume_size: Annotated[ConfigSize, Bounds(0, LLONG_MAX)] = setting(
+        256 * MB, "Free disk space DISKRECOVERY (and the automatic resume) requires."
+    )
+    manually_resume_interval: Annotated[ConfigInt, Bounds(0, INT_MAX)] = setting(
+        60, "Seconds between automatic attempts to recover from a disk error (0: never)."
+    )
 
     def resolved_db_path(self) -> Path:
         """Where RocksDB lives: ``db-path``, or ``<dir>/db`` when it is empty."""
         return Path(self.db_path) if self.db_path else Path(self.dir) / "db"
+
+
+class ReplicationSettings(SectionModel):
+    """Master/replica replication (``replication:`` in pika.yaml; src/pikadb/replication)."""
+
+    replicaof: ConfigStr = setting(
+        "", "Replicate this master at start-up: 'host port' (empty: none).", mutable=False
+    )
+    masterauth: ConfigStr = setting("", "Password sent to the master.", sensitive=True)
+    masteruser: ConfigStr = setting("", "User name sent to the master (empty: default).")
+    replica_read_only: ConfigBool = setting(True, "A replica refuses writes from clients.")
+    replica_priority: Annotated[ConfigInt, Bounds(0, INT_MAX)] = setting(
+        100, "Failover priority (0: never promoted)."
+    )
+    slave_read_only: ConfigBool = setting(True, "Alias of replica-read-only.")
+    slave_priority: Annotated[ConfigInt, Bounds(0, INT_MAX)] = setting(
+        100, "Alias of replica-priority."
+    )
+    replication_mode: Annotated[Literal["async", "sync-all"], OneOf()] = setting(
+        "async", "async: reply after the local write; sync-all: after every replica acked."
+    )
+    repl_timeout: Annotated[ConfigInt, Bounds(1, INT_MAX)] = setting(
+        60, "Seconds of silence after which a replication link is dropped."
+    )
+    repl_ping_replica_period: Annotated[ConfigInt, Bounds(1, INT_MAX)] = setting(
+        1, "Seconds between heartbeats on an idle replication link."
+    )
+    sync_window_size: Annotated[ConfigInt, Bounds(1, 1_000_000)] = setting(
+        9000, "Binlog records in flight (sent, not acked) per replica."
+    )
+    throttle_bytes_per_second: Annotated[ConfigSize, Bounds(1024, LLONG_MAX)] = setting(
+        207200000, "Full-sync transfer rate limit per replica."
+    )
+    expire_logs_days: Annotated[ConfigInt, Bounds(1, INT_MAX)] = setting(
+        7, "Binlog records older than this many days are purged."
+    )
+    binlog_max_bytes: Annotated[ConfigSize, Bounds(0, LLONG_MAX)] = setting(
+        0, "Purge the oldest binlog records past this size (0: no size budget)."
+    )
+    repl_snapshot_ttl: Annotated[ConfigInt, Bounds(0, INT_MAX)] = setting(
+        3600, "Seconds a master keeps a full-sync checkpoint for resuming replicas."
+    )
+    db_sync_path: ConfigStr = setting(
+        "", "Where a replica receives full-sync files; empty: <dir>/dbsync.", mutable=False
+    )
+
+
+_CACHE_TYPES = ("string", "set", "zset", "list", "hash", "bit")
+
+
+def _cache_types(value: str) -> str:
+    """``cache-type``: a comma/space separated subset of Pika's types, normalised."""
+    words = [w.lower() for w in value.replace(",", " ").split()]
+    if any(w not in _CACHE_TYPES for w in words):
+        raise invalid("argument(s) must be among: " + ", ".join(_CACHE_TYPES))
+    return ", ".join(dict.fromkeys(words))
+
+
+class CacheSettings(SectionModel):
+    """Pika's hybrid cache of hot decoded values (``cache:`` in pika.yaml; storage/cache.py)."""
+
+    cache_model: Annotated[ConfigInt, Bounds(0, 1)] = setting(
+        0, "Hot-data cache: 0 off, 1 cache reads of hot keys in memory."
+    )
+    cache_type: Annotated[ConfigStr, Normalize(_cache_types)] = setting(
+        "string, set, zset, list, hash, bit", "Types whose values are cached."
+    )
+    cache_maxmemory: Annotated[ConfigSize, Bounds(0, LLONG_MAX)] = setting(
+        10 * 1024 * MB, "Estimated memory budget of the cache (Pika's default: 10gb)."
+    )
+    cache_maxmemory_policy: Annotated[ConfigInt, Bounds(0, 7)] = setting(
+        1,
+        "Eviction: 0 volatile-lru, 1 allkeys-lru, 2 volatile-lfu, 3 allkeys-lfu, "
+        "4 volatile-random, 5 allkeys-random, 6 volatile-ttl, 7 noeviction.",
+    )
+    cache_lfu_decay_time: Annotated[ConfigInt, Bounds(0, INT_MAX)] = setting(
+        1, "LFU policies: minutes per decrement of a key's access counter."
+    )
+
+
+class WebSettings(SectionModel):
+    """The node's HTTP side (``web:`` in pika.yaml; src/pikadb/web): dashboard and /metrics.
+
+    Both listen on the addresses in ``bind``. A port that is in use is logged and skipped;
+    the RESP server runs regardless.
+    """
+
+    dashboard_port: Annotated[ConfigInt, Bounds(0, 65535)] = setting(
+        8091,
+        "Web dashboard and /metrics (HTTP); password-protected when requirepass is set (0: off).",
+        mutable=False,
+    )
+    metrics_port: Annotated[ConfigInt, Bounds(0, 65535)] = setting(
+        0,
+        "A separate listener serving only Prometheus /metrics, without a password (e.g. "
+        "9121, pika_exporter's port). 0: none; /metrics stays on dashboard-port.",
+        mutable=False,
+    )
 
 
 class Settings(BaseSettings):
@@ -226,6 +436,9 @@ class Settings(BaseSettings):
 
     server: ServerSettings = Field(default_factory=ServerSettings)
     storage: StorageSettings = Field(default_factory=StorageSettings)
+    replication: ReplicationSettings = Field(default_factory=ReplicationSettings)
+    cache: CacheSettings = Field(default_factory=CacheSettings)
+    web: WebSettings = Field(default_factory=WebSettings)
 
     @classmethod
     def settings_customise_sources(

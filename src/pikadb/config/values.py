@@ -240,11 +240,21 @@ def _str_input(value: object) -> object:
     raise invalid(MSG_NOT_STRING)
 
 
+class EventsText(str):
+    """A notify-keyspace-events value: shown as Redis shows it, but carrying the flags it
+    was set with, because the display drops some ("KEAn" shows as "AKE", yet "new" events
+    stay on, as in Redis)."""
+
+    flags: int = 0
+
+
 def _keyspace_events(value: str) -> str:
     flags = keyspace_event_flags(value)
     if flags is None:
         raise invalid(MSG_BAD_KEYSPACE_EVENTS)
-    return keyspace_events_string(flags)
+    out = EventsText(keyspace_events_string(flags))
+    out.flags = flags
+    return out
 
 
 def _save_params(value: str) -> str:

@@ -371,3 +371,123 @@ FUNCTION_RESTORE_POLICY = (
 
 # --- CLIENT UNBLOCK ------------------------------------------------------------------------------
 UNBLOCK_REASON = "ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR"
+
+
+# --- replication (commands/replication.py, src/pikadb/replication) -------------------------------
+READONLY_REPLICA = "READONLY You can't write against a read only replica."
+WAIT_ON_REPLICA = (
+    "ERR WAIT cannot be used with replica instances. Please also note that since Redis 4.0 if "
+    "a replica is configured to be writable (which is not the default) writes to replicas are "
+    "just local and are not propagated."
+)
+REPLICAOF_FROM_REPLICA = "ERR Command is not valid when client is a replica."
+ALREADY_CONNECTED_MASTER = "OK Already connected to specified master"
+REPLCONF_UNRECOGNIZED = "ERR Unrecognized REPLCONF option: {}"
+PSYNC_NOT_REPLICA_LINK = "ERR Replica can't be a client of a non-master node"
+PURGELOGSTO_BAD = "ERR Invalid binlog file name or sequence"
+PURGELOGSTO_IN_USE = "ERR The binlog is still needed by a replica or is the last one"
+
+# --- NET: transport and limits (server/connection.py, server/tls.py, protocol/parser.py) ---
+PROTO_UNAUTH_MULTIBULK = "unauthenticated multibulk length"
+PROTO_UNAUTH_BULK = "unauthenticated bulk length"
+TLS_UPDATE_FAILED = "Unable to update TLS configuration. Check server logs."
+TLS_PORT_BIND_FAILED = "Unable to listen on this port. Check server logs."
+MAXCLIENTS_OS_LIMIT = (
+    "The operating system is not able to handle the specified number of clients, try with {}"
+)
+
+# --- CACHE: hot-data cache (commands/cache_cmd.py) -------------------------------------------
+CACHE_SUBCOMMAND = "ERR Unknown cache subcommand or wrong # of args."
+
+# --- OPS: snapshots, compaction, disk recovery (commands/admin.py) -------------------------
+BGSAVE_IN_PROGRESS = "ERR Background save already in progress"
+SAVE_FAILED = "ERR snapshot failed: {}"
+INVALID_DB_NAME = "ERR invalid DB name '{}'"
+DISK_INSUFFICIENT = "ERR The available disk capacity is insufficient"
+DISK_RECOVERY_FAILED = "ERR The restore operation failed: {}"
+SHUTTING_DOWN = "ERR the server is shutting down"
+
+# --- ACL (commands/acl.py, commands/_acl_*.py; Redis 7.0.15 texts) ---------------------------
+NOPERM_KEY = "NOPERM this user has no permissions to access one of the keys used as arguments"
+NOPERM_CHANNEL = (
+    "NOPERM this user has no permissions to access one of the channels used as arguments"
+)
+NOPERM_EXEC = (
+    "NOPERM ACLs rules changed between the moment the transaction was accumulated and the EXEC "
+    "call. This command is no longer allowed for the following reason: {}"
+)
+# by denial reason (1 command, 2 key, 4 channel), for EXEC and for scripts' redis.call
+NOPERM_EXEC_REASONS = {
+    1: "no permission to execute the command or subcommand",
+    2: "no permission to touch the specified keys",
+    4: "no permission to access one of the channels used as arguments",
+}
+SCRIPT_NOPERM = {
+    1: "ERR The user executing the script can't run this command or subcommand",
+    2: "ERR The user executing the script can't access at least one of the keys mentioned in "
+    "the command arguments",
+    4: "ERR The user executing the script can't publish to the channel mentioned in the command",
+}
+HELLO_NOAUTH = (
+    "NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO "
+    "AUTH <user> <pass> option can be used to authenticate the client and select the RESP "
+    "protocol version at the same time"
+)
+ACL_USERNAME_SPACES = "ERR Usernames can't contain spaces or null characters"
+ACL_DEFAULT_UNDELETABLE = "ERR The 'default' user cannot be removed"
+ACL_GENPASS_BITS = (
+    "ERR ACL GENPASS argument must be the number of bits for the output password, a positive "
+    "number up to 4096"
+)
+ACL_NO_FILE = (
+    "ERR This Redis instance is not configured to use an ACL file. You may want to specify "
+    "users via the ACL SETUSER command and then issue a CONFIG REWRITE (assuming you have a "
+    "Redis configuration file set) in order to store users in the Redis configuration."
+)
+ACL_SAVE_FAILED = (
+    "ERR There was an error trying to save the ACLs. Please check the server logs for more "
+    "information"
+)
+ACL_DUPLICATE_USER = "Duplicate user found. A user can only be defined once in config files"
+PROTECTED_MODE = (
+    "DENIED Redis is running in protected mode because protected mode is enabled and no "
+    "password is set for the default user. In this mode connections are only accepted from "
+    "the loopback interface. If you want to connect from external computers to Redis you may "
+    "adopt one of the following solutions: 1) Just disable protected mode sending the command "
+    "'CONFIG SET protected-mode no' from the loopback interface by connecting to Redis from "
+    "the same host the server is running, however MAKE SURE Redis is not publicly accessible "
+    "from internet if you do so. Use CONFIG REWRITE to make this change permanent. 2) "
+    "Alternatively you can just disable the protected mode by editing the Redis "
+    "configuration file, and setting the protected mode option to 'no', and then restarting "
+    "the server. 3) If you started the server manually just for testing, restart it with the "
+    "'--protected-mode no' option. 4) Setup a an authentication password for the default "
+    "user. NOTE: You only need to do one of the above things in order for the server to "
+    "start accepting connections from the outside."
+)
+
+
+def noperm_command(name: str) -> str:
+    return f"NOPERM this user has no permissions to run the '{name}' command"
+
+
+def acl_setuser_error(op: str, reason: str) -> str:
+    return f"ERR Error in ACL SETUSER modifier '{op}': {reason}"
+
+
+def acl_unmatched_paren(arg: str) -> str:
+    return f"ERR Unmatched parenthesis in acl selector starting at '{arg}'."
+
+
+def acl_unknown_category(name: str) -> str:
+    return f"ERR Unknown category '{name[:128]}'"
+
+
+def acl_user_not_found(name: str) -> str:
+    return f"ERR User '{name}' not found"
+
+
+def acl_command_not_found(name: str) -> str:
+    return f"ERR Command '{name}' not found"
+
+
+INVALID_MASTER_PORT = "ERR Invalid master port"

@@ -14,6 +14,12 @@ Section selection (``INFO [section ...]``) follows Redis 7.0: no argument is ``d
 ``all`` is every section; ``everything`` is ``all`` plus module sections; other names are
 case-insensitive section names (unknown ones add nothing); sections always come out in the
 fixed order below, each at most once.
+
+Pika's own sections come with ``all``/``everything`` or by name, never in ``default`` (which
+stays Redis's, for Redis tools): ``data`` (disk and RocksDB memory use, ``db_fatal``),
+``command_exec_count`` (calls per command), ``cache`` (the hot-data cache) and ``rocksdb``
+(RocksDB properties, summed over column families, and per-cf level file counts). They read
+the optional parts of the source (``store``, ``ops``, ``cache_info``) by duck typing.
 """
 
 from __future__ import annotations
@@ -23,15 +29,17 @@ import os
 import platform
 import resource
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any, Protocol
 
 from pikadb import REDIS_VERSION, __version__
+from pikadb.storage.engine import BINLOG, CF_NAMES
 
 Line = tuple[str, object]
 
 ORDER = (
     "server",
+    "data",
     "clients",
     "memory",
     "persistence",
@@ -40,10 +48,13 @@ ORDER = (
     "cpu",
     "modules",
     "commandstats",
+    "command_exec_count",
     "errorstats",
     "latencystats",
     "cluster",
     "keyspace",
+    "cache",
+    "rocksdb",
 )
 DEFAULT = frozenset(
     {
@@ -74,6 +85,10 @@ TITLES = {
     "latencystats": "Latencystats",
     "cluster": "Cluster",
     "keyspace": "Keyspace",
+    "data": "Data",
+    "command_exec_count": "Command_Exec_Count",
+    "cache": "Cache",
+    "rocksdb": "RocksDB",
 }
 
 
@@ -318,6 +333,7 @@ def _memory(src: InfoSource) -> list[Line]:
 
 
 def _persistence(src: InfoSource) -> list[Line]:
+    bk = getattr(getattr(src, "ops", None), "backups", None)
     return [
         ("loading", 0),
         ("async_loading", 0),
@@ -328,12 +344,12 @@ def _persistence(src: InfoSource) -> list[Line]:
         ("current_save_keys_processed", 0),
         ("current_save_keys_total", 0),
         ("rdb_changes_since_last_save", src.changes_since_last_save),
-        ("rdb_bgsave_in_progress", 0),
+        ("rdb_bgsave_in_progress", int(bk.in_progress) if bk else 0),
         ("rdb_last_save_time", src.last_save_time),
-        ("rdb_last_bgsave_status", "ok"),
-        ("rdb_last_bgsave_time_sec", -1),
-        ("rdb_current_bgsave_time_sec", -1),
-        ("rdb_saves", 0),
+        ("rdb_last_bgsave_status", bk.last_status if bk else "ok"),
+        ("rdb_last_bgsave_time_sec", round(bk.last_duration) if bk else -1),
+        ("rdb_current_bgsave_time_sec", bk.current_seconds() if bk else -1),
+        ("rdb_saves", bk.saves if bk else 0),
         ("rdb_last_cow_size", 0),
         ("rdb_last_load_keys_expired", 0),
         ("rdb_last_load_keys_loaded", 0),
@@ -368,9 +384,9 @@ def _stats(src: InfoSource) -> list[Line]:
         ("instantaneous_input_repl_kbps", "0.00"),
         ("instantaneous_output_repl_kbps", "0.00"),
         ("rejected_connections", s.rejected_connections),
-        ("sync_full", 0),
-        ("sync_partial_ok", 0),
-        ("sync_partial_err", 0),
+        ("sync_full", getattr(src.stats, "sync_full", 0)),
+        ("sync_partial_ok", getattr(src.stats, "sync_partial_ok", 0)),
+        ("sync_partial_err", getattr(src.stats, "sync_partial_err", 0)),
         ("expired_keys", s.expired_keys),
         ("expired_stale_perc", "0.00"),
         ("expired_time_cap_reached_count", 0),
@@ -406,10 +422,29 @@ def _stats(src: InfoSource) -> list[Line]:
         ("io_threaded_writes_processed", 0),
         ("reply_buffer_shrinks", 0),
         ("reply_buffer_expands", 0),
+        *_pika_stats(src),
+    ]
+
+
+def _pika_stats(src: InfoSource) -> list[Line]:
+    """Pika's operations fields at the end of ``# Stats``."""
+    ops = getattr(src, "ops", None)
+    settings = getattr(src, "settings", None)
+    st = settings.storage if settings is not None else None
+    bk = getattr(ops, "backups", None)
+    comp = getattr(ops, "compactor", None)
+    return [
+        ("is_bgsaving", "Yes" if bk is not None and bk.in_progress else "No"),
+        ("is_compact", "Yes" if comp is not None and comp.running else "No"),
+        ("compact_cron", st.compact_cron if st is not None else ""),
+        ("compact_interval", st.compact_interval if st is not None else ""),
     ]
 
 
 def _replication(src: InfoSource) -> list[Line]:
+    fields = getattr(src, "replication_fields", None)  # the replication manager's view
+    if fields is not None:
+        return fields()  # type: ignore[no-any-return]
     return [
         ("role", src.role),
         ("connected_slaves", 0),
@@ -482,8 +517,198 @@ def _keyspace(src: InfoSource) -> list[Line]:
     ]
 
 
+# --- Pika's sections ----------------------------------------------------------------------
+def _du(path: str) -> int:
+    """Bytes used by the files under ``path`` (Pika's db_size: a du of the directory)."""
+    total = 0
+    stack = [path]
+    while stack:
+        try:
+            with os.scandir(stack.pop()) as it:
+                for e in it:
+                    try:
+                        if e.is_dir(follow_symlinks=False):
+                            stack.append(e.path)
+                        else:
+                            total += e.stat(follow_symlinks=False).st_size
+                    except OSError:
+                        continue
+        except OSError:
+            continue
+    return total
+
+
+def _prop(engine: Any, name: str, cf: int) -> int:
+    try:
+        return int(engine.property_int(name, cf) or 0)
+    except Exception:
+        return 0
+
+
+def _sum_prop(engine: Any, name: str) -> int:
+    return sum(_prop(engine, name, cf) for cf in range(len(CF_NAMES)))
+
+
+def _fatal(src: InfoSource) -> str:
+    """Why writes are failing ('' when they are not): a RocksDB background error or a
+    failed commit (disk full, I/O error)."""
+    store = getattr(src, "store", None)
+    msg = str(getattr(src, "store_error", "") or "")
+    if store is not None and not msg:
+        n = store.engine.db_property_int("rocksdb.background-errors")
+        if n:
+            msg = f"{n} RocksDB background error(s)"
+    return msg
+
+
+def _hot_cache(src: InfoSource) -> list[tuple[str, Any]] | None:
+    """The hot-data cache's ``# Cache`` fields ((name, value) pairs, storage/cache.py), or
+    None when the server has no cache."""
+    fn = getattr(src, "cache_info", None)
+    try:
+        found = fn() if callable(fn) else None
+    except Exception:
+        return None
+    if found is None:
+        return None
+    return list(found.items()) if isinstance(found, Mapping) else list(found)
+
+
+def _data(src: InfoSource) -> list[Line]:
+    store = getattr(src, "store", None)
+    settings = getattr(src, "settings", None)
+    if store is None:
+        return []
+    engine = store.engine
+    db_size = _du(store.path)
+    log_size = _prop(engine, "rocksdb.total-sst-files-size", BINLOG) + _prop(
+        engine, "rocksdb.cur-size-all-mem-tables", BINLOG
+    )
+    logfile = settings.server.logfile if settings is not None else ""
+    if logfile:
+        try:
+            log_size += os.path.getsize(logfile)
+        except OSError:
+            pass
+    memtables = _sum_prop(engine, "rocksdb.cur-size-all-mem-tables")
+    readers = _sum_prop(engine, "rocksdb.estimate-table-readers-mem")
+    _, block_cache, _ = engine.block_cache_stats()
+    hot = dict(_hot_cache(src) or ())
+    hot_mem = int(hot.get("cache_memory", 0))
+    used = memtables + readers + block_cache + hot_mem
+    fatal = _fatal(src)
+    return [
+        ("db_size", db_size),
+        ("db_size_human", bytes_to_human(db_size)),
+        ("log_size", log_size),
+        ("log_size_human", bytes_to_human(log_size)),
+        ("compression", settings.storage.compression if settings is not None else "snappy"),
+        ("used_memory", used),
+        ("used_memory_human", bytes_to_human(used)),
+        ("db_memtable_usage", memtables),
+        ("db_tablereader_usage", readers),
+        ("db_block_cache_usage", block_cache),
+        ("db_hot_cache_usage", hot_mem),
+        ("db_fatal", 1 if fatal else 0),
+        ("db_fatal_msg", fatal.replace("\r", " ").replace("\n", " ") if fatal else "NULL"),
+    ]
+
+
+def _command_exec_count(src: InfoSource) -> list[Line]:
+    counts: dict[str, int] = {}
+    for name, calls, *_ in src.command_stats():
+        if calls:
+            top = name.split("|", 1)[0].upper()
+            counts[top] = counts.get(top, 0) + calls
+    return sorted(counts.items())
+
+
+def _cache(src: InfoSource) -> list[Line]:
+    """Pika's ``# Cache``: what the hot-data cache reports (``cache_status:Disable`` alone
+    when it is off or absent, as Pika)."""
+    return _hot_cache(src) or [("cache_status", "Disable")]
+
+
+# RocksDB properties summed over the column families, as Pika sums them over instances.
+_CF_PROPS = (
+    "num-immutable-mem-table",
+    "num-immutable-mem-table-flushed",
+    "mem-table-flush-pending",
+    "compaction-pending",
+    "cur-size-active-mem-table",
+    "cur-size-all-mem-tables",
+    "size-all-mem-tables",
+    "num-entries-active-mem-table",
+    "num-deletes-active-mem-table",
+    "estimate-num-keys",
+    "estimate-table-readers-mem",
+    "num-live-versions",
+    "estimate-live-data-size",
+    "total-sst-files-size",
+    "live-sst-files-size",
+    "estimate-pending-compaction-bytes",
+    "num-blob-files",
+    "total-blob-file-size",
+    "live-blob-file-size",
+)
+# DB-wide properties (the same through every column family).
+_DB_PROPS = (
+    "num-running-flushes",
+    "num-running-compactions",
+    "background-errors",
+    "num-snapshots",
+    "is-write-stopped",
+    "actual-delayed-write-rate",
+)
+
+
+def _rocksdb(src: InfoSource) -> list[Line]:
+    store = getattr(src, "store", None)
+    if store is None:
+        return []
+    engine = store.engine
+    out: list[Line] = []
+    for p in _CF_PROPS:
+        out.append((p.replace("-", "_"), _sum_prop(engine, f"rocksdb.{p}")))
+    for p in _DB_PROPS:
+        out.append((p.replace("-", "_"), engine.db_property_int(f"rocksdb.{p}")))
+    capacity, usage, pinned = engine.block_cache_stats()
+    out += [
+        ("block_cache_capacity", capacity),
+        ("block_cache_usage", usage),
+        ("block_cache_pinned_usage", pinned),
+    ]
+    ops = getattr(src, "ops", None)
+    comp = getattr(ops, "compactor", None)
+    if comp is not None:
+        out += [
+            ("manual_compactions_done", comp.done),
+            ("manual_compactions_queued", comp.queued),
+            ("last_manual_compaction_sec", f"{comp.last_duration:.3f}"),
+            ("scheduled_compactions", comp.auto_runs),
+        ]
+    out.append(("background_compactions", getattr(engine, "background_compactions", 0)))
+    for cf, name in enumerate(CF_NAMES):
+        out.append(
+            (f"total_sst_files_size_{name}", _prop(engine, "rocksdb.total-sst-files-size", cf))
+        )
+        out.append((f"estimate_num_keys_{name}", _prop(engine, "rocksdb.estimate-num-keys", cf)))
+        for level in range(7):
+            out.append(
+                (
+                    f"num_files_at_level{level}_{name}",
+                    _prop(engine, f"rocksdb.num-files-at-level{level}", cf),
+                )
+            )
+    return out
+
+
 _SECTIONS: dict[str, Callable[[InfoSource], list[Line]]] = {
     "server": _server,
+    "data": _data,
+    "command_exec_count": _command_exec_count,
+    "cache": _cache,
+    "rocksdb": _rocksdb,
     "clients": _clients,
     "memory": _memory,
     "persistence": _persistence,

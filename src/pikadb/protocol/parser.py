@@ -39,9 +39,15 @@ from pikadb.core import errors
 
 INLINE_MAX = 64 * 1024  # PROTO_INLINE_MAX_SIZE
 INT_MAX = 2**31 - 1
+# Before AUTH (processMultibulkBuffer when authRequired): at most 10 args of 16 KiB each.
+UNAUTH_MAX_COUNT = 10
+UNAUTH_MAX_BULK = 16384
 _LLONG_MIN = -(2**63)
 _LLONG_MAX = 2**63 - 1
 _QUERY_BUFFER_LIMIT = "client query buffer limit reached"
+# The error a parser reports when its pending input passed max_query_buffer: Redis replies
+# nothing then, it logs and closes the client (the connection checks for this text).
+QUERY_BUFFER_LIMIT_ERROR = "ERR " + _QUERY_BUFFER_LIMIT
 
 # Encoded sizes, for accounting: "*<n>\r\n" and "$<len>\r\n" + body + "\r\n" - len.
 _HDR_SIZE = [len(str(n)) + 3 for n in range(1024)]
@@ -49,9 +55,12 @@ _ARG_SIZE = [len(str(n)) + 5 for n in range(1 << 16)]
 _BIG = len(_ARG_SIZE)
 # hiredis allocates the whole array when it reads "*<n>" (and freeing 2^31 slots takes
 # seconds): an incomplete frame announcing more args than this is parsed in Python, which
-# grows its list as args arrive. KNOWN GAP: a nested "*<huge>" array (a protocol error
-# anyway) still reaches hiredis; finding it would mean scanning every byte of every read.
+# grows its list as args arrive. A "*" and 6+ digits anywhere after the first frame's start
+# (a nested array, a protocol error anyway, would make hiredis allocate 2^31 slots and stall
+# the server for seconds: found by tests/fuzz) sends the read to the exact path, which
+# refuses a nested array at its header.
 BIG_COUNT = 100_000
+_NESTED_BIG = re.compile(rb"\*[0-9]{6}")
 
 _LL_RE = re.compile(rb"-?[1-9][0-9]{0,19}|0")
 
@@ -111,9 +120,9 @@ class _Frame:
     longer None), as hiredis would allocate the whole array up front.
     """
 
-    __slots__ = ("args", "body", "line", "line_len", "need", "pieces", "size")
+    __slots__ = ("args", "body", "line", "line_len", "need", "pieces", "size", "unauth")
 
-    def __init__(self, collect: bool) -> None:
+    def __init__(self, collect: bool, unauth: bool = False) -> None:
         self.need = -1  # args still to come; -1: the "*<n>" line is not parsed yet
         self.body = -1  # bytes left of the current bulk incl. its CRLF; -1: expect "$<len>"
         self.line: list[bytes] = []  # pieces of an incomplete header line
@@ -121,6 +130,7 @@ class _Frame:
         self.size = 0  # bytes of the frame seen so far
         self.args: list[bytes] | None = [] if collect else None
         self.pieces: list[bytes] = []  # pieces of the bulk being collected
+        self.unauth = unauth  # the client is not authenticated: Redis's tighter limits
 
     def advance(self, data: bytes, pos: int, max_bulk: int) -> int:
         n = len(data)
@@ -178,6 +188,8 @@ class _Frame:
                 count = string2ll(line[1:])
                 if count is None or count > INT_MAX:
                     raise _Bad(errors.PROTO_INVALID_MULTIBULK)
+                if count > UNAUTH_MAX_COUNT and self.unauth:
+                    raise _Bad(errors.PROTO_UNAUTH_MULTIBULK)
                 if count <= 0:  # "*0", "*-1": an empty request, skipped
                     self.need = 0
                     self.size += pos - start
@@ -193,6 +205,8 @@ class _Frame:
             length = string2ll(line[1:])
             if length is None or length < 0 or length > max_bulk:
                 raise _Bad(errors.PROTO_INVALID_BULK)
+            if length > UNAUTH_MAX_BULK and self.unauth:
+                raise _Bad(errors.PROTO_UNAUTH_BULK)
             self.body = length + 2
         self.size += pos - start
         return -1
@@ -208,6 +222,11 @@ class RequestParser:
     When the input is malformed, the commands before the bad request are still returned
     and :attr:`error` is set to a :class:`~pikadb.core.errors.ProtocolError`; the caller runs
     the commands, replies the error and closes.
+
+    While :attr:`unauth` is set (the client has not authenticated yet) requests are limited
+    as Redis limits them (10 args, bulks of 16 KiB) and :meth:`feed` returns at most one
+    command, keeping the bytes after it: the caller runs it, updates :attr:`unauth` (an AUTH
+    lifts the limits for the very next request) and calls :meth:`resume` for the next one.
     """
 
     __slots__ = (
@@ -215,9 +234,11 @@ class RequestParser:
         "_inline",
         "_inline_len",
         "_reader",
+        "_rest",
         "error",
         "max_bulk_len",
         "max_query_buffer",
+        "unauth",
     )
 
     def __init__(self, max_bulk_len: int = 512 * 1024 * 1024, max_query_buffer: int = 1 << 30):
@@ -230,16 +251,31 @@ class RequestParser:
         self.max_bulk_len = max_bulk_len
         self.max_query_buffer = max_query_buffer
         self.error: errors.ProtocolError | None = None
+        self.unauth = False
+        self._rest = b""  # unauth mode: bytes after the command last returned, not parsed yet
 
     @property
     def buffered(self) -> int:
         """Bytes held for the incomplete request (CLIENT LIST qbuf)."""
         frame = self._frame
-        return (frame.size if frame is not None else 0) + self._inline_len
+        return (frame.size if frame is not None else 0) + self._inline_len + len(self._rest)
+
+    @property
+    def has_rest(self) -> bool:
+        """Unauth mode: bytes are waiting after the command last returned (see resume)."""
+        return bool(self._rest)
+
+    def resume(self) -> list[list[bytes]]:
+        """Parse the bytes kept after the last command (unauth mode), under the current
+        :attr:`unauth` setting."""
+        data, self._rest = self._rest, b""
+        return self.feed(data) if data else []
 
     def feed(self, data: bytes) -> list[list[bytes]]:
         if self.error is not None or not data:
             return []
+        if self.unauth:
+            return self._feed_unauth(data)
         if self._frame is None:
             if self._inline:
                 return self._feed_inline(data)
@@ -274,6 +310,13 @@ class RequestParser:
                 return self._check_buffer(out)
             base = end
             self._frame = None
+        if data.find(b"*", base + 1) != -1 and _NESTED_BIG.search(data, base + 1) is not None:
+            if frame is not None:  # hiredis holds the frame the walk just finished
+                reader.feed(data[:base])
+                first = reader.gets()
+                if first:
+                    out.append(first)
+            return self._exact_from(data, base, out)
         reader.feed(data)
         n = len(data)
         off = base  # where the next frame starts (if every frame so far was canonical)
@@ -353,6 +396,27 @@ class RequestParser:
         self._frame = None
         return self._exact(data[base:] if base else data, out)
 
+    def _feed_unauth(self, data: bytes) -> list[list[bytes]]:
+        """One command at most, parsed exactly under the unauthenticated limits."""
+        if self._rest:
+            data = self._rest + data
+            self._rest = b""
+        frame = self._frame
+        if frame is not None:
+            try:
+                end = frame.advance(data, 0, self.max_bulk_len)
+            except _Bad as exc:
+                self._fail(str(exc))
+                return []
+            if end < 0:
+                return self._check_buffer([])
+            self._frame = None
+            self._rest = data[end:]
+            return [frame.args] if frame.args else self.resume()
+        if self._inline:
+            return self._feed_inline(data)
+        return self._exact(data, [])
+
     def _feed_inline(self, data: bytes) -> list[list[bytes]]:
         """More bytes of an incomplete inline request (kept as pieces: no quadratic copy)."""
         if data.find(b"\n") == -1:
@@ -373,9 +437,13 @@ class RequestParser:
         pos = 0
         n = len(buf)
         max_bulk = self.max_bulk_len
+        one = self.unauth
         while pos < n:
+            if one and out:  # unauth mode: one command at a time, the rest is kept
+                self._rest = buf[pos:]
+                return out
             if buf[pos] == 0x2A:  # '*': multibulk
-                frame = _Frame(collect=True)
+                frame = _Frame(collect=True, unauth=one)
                 try:
                     end = frame.advance(buf, pos, max_bulk)
                 except _Bad as exc:
@@ -413,6 +481,7 @@ class RequestParser:
         self._frame = None
         self._inline = []
         self._inline_len = 0
+        self._rest = b""
         self._reader = hiredis.Reader()
 
 

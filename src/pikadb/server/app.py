@@ -9,14 +9,19 @@ import secrets
 import signal
 import sys
 import time
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from pikadb.commands import _offload, load_all
+from pikadb import web
+from pikadb.commands import _acl_check, _offload, admin, cache_cmd, load_all
 from pikadb.commands.config_cmd import install_live_settings
 from pikadb.commands.context import ServerState, Stats
 from pikadb.commands.pubsub import attach_store, install_pubsub
+from pikadb.replication.manager import Replication
+from pikadb.server import fdlimit, tls
 from pikadb.server.connection import Connection
 from pikadb.storage.engine import EngineOptions
+from pikadb.storage.replication_state import recover_swap
 from pikadb.storage.store import Store
 
 if TYPE_CHECKING:
@@ -25,8 +30,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("pikadb.server")
 
-# Redis's loglevels mapped onto Python's.
-LOG_LEVELS = {"debug": logging.DEBUG, "verbose": logging.DEBUG, "notice": logging.INFO}
+# Logging is configured in pikadb/logsetup.py (loglevel, logfile, log-format).
 # CONFIG names of RocksDB column-family options that can change while running.
 ROCKSDB_LIVE_OPTIONS = {
     "disable-auto-compactions": "disable_auto_compactions",
@@ -67,6 +71,7 @@ class Server(ServerState):
         self.executable = os.path.abspath(sys.argv[0])
         self._client_ids = 0
         self._servers: list[asyncio.AbstractServer] = []
+        self.tls: tls.TLSListeners | None = None  # tls-port listeners (server/tls.py)
         self._tasks: list[asyncio.Task[None]] = []
         self._stopping: asyncio.Event | None = None
         self._tick_open = False
@@ -74,10 +79,15 @@ class Server(ServerState):
         self.loop: asyncio.AbstractEventLoop | None = None
         self.store_error = ""
         self.tcp_port = settings.server.port
+        recover_swap(self.data_path())  # a replica's full-sync swap cut by a crash
         self.store = self._open_store()
         install_live_settings(self)  # CONFIG SET of live settings applies at once
+        admin.install(self)  # BGSAVE/compaction state, compaction settings (OPS)
         install_pubsub(self)  # pub/sub hub, keyspace notifications, output buffer limits
         _offload.install(self)  # slow read-only commands off the event loop
+        cache_cmd.install(self)  # hot-data cache (storage/cache.py), CONFIG SET-able
+        self.replication = Replication(self)  # master/replica roles (src/pikadb/replication)
+        _acl_check.install(self)  # ACL users, rename-command, requirepass (commands/_acl_*)
 
     # -- storage --------------------------------------------------------------------------
     def data_path(self) -> str:
@@ -94,13 +104,18 @@ class Server(ServerState):
             binlog_keep=st.expire_logs_nums * 100_000,
         )
 
-    def reload_storage(self) -> None:
+    def reload_storage(self, between: Callable[[], None] | None = None) -> None:
+        """Close and reopen the storage; ``between`` runs while it is closed (a replica
+        swapping a full-sync checkpoint in)."""
         old_index = {cid: c.db.index for cid, c in self.clients.items()}
         listeners = self.store.listeners
         self.store.close()
+        if between is not None:
+            between()
         self.store = self._open_store()
         self.store.listeners = listeners
         attach_store(self)  # expiry notifications
+        cache_cmd.reattach(self)  # the hot-data cache starts empty on the new store
         for cid, c in self.clients.items():
             c.db = self.store.databases[old_index[cid]]
 
@@ -126,16 +141,21 @@ class Server(ServerState):
         except Exception as exc:  # the write failed: acknowledge nothing
             log.exception("commit failed")
             self.store_error = str(exc)
+            if self.cache is not None:  # it may hold values of the lost writes
+                self.cache.clear()
             for conn in held:
                 conn.held = False
                 conn.fail_held(f"ERR write to storage failed: {exc}")
+            return
+        gate = self.write_gate  # replication-mode sync-all: replies wait for the acks
+        if gate is not None and gate(held):
             return
         for conn in held:
             conn.held = False
             conn.send_held()
 
     def requires_auth(self) -> bool:
-        return bool(self.settings.server.requirepass)
+        return _acl_check.requires_auth(self)  # the default user is not "on nopass"
 
     def next_client_id(self) -> int:
         self._client_ids += 1
@@ -146,6 +166,8 @@ class Server(ServerState):
         loop = self.loop = asyncio.get_running_loop()
         s = self.settings.server
         binds = s.bind.split() if isinstance(s.bind, str) else list(s.bind)
+        fdlimit.apply_at_start(s)  # RLIMIT_NOFILE for maxclients (may lower maxclients)
+        self.config.on_change("maxclients", fdlimit.maxclients_listener)
         for host in binds:
             srv = await loop.create_server(
                 lambda: Connection(self), host, s.port, reuse_address=True, backlog=511
@@ -153,8 +175,17 @@ class Server(ServerState):
             self._servers.append(srv)
             if self.tcp_port == 0:
                 self.tcp_port = srv.sockets[0].getsockname()[1]
+        self.tls = tls.TLSListeners(lambda: self.settings.server, lambda: Connection(self), binds)
+        try:
+            await self.tls.start()  # tls-port, beside the plaintext listeners
+        except (tls.TLSConfigError, OSError) as exc:
+            log.error("Failed to configure TLS: %s", exc)
+            raise SystemExit(1) from None
+        self.tls.install(self.config.on_change)
         self._stopping = asyncio.Event()
         self._tasks.append(asyncio.create_task(self._cron()))
+        self.replication.start()  # connects to the master of a replica
+        await web.start(self)  # dashboard + Prometheus /metrics (pikadb.web)
         log.info("pikadb ready: port %d, data in %s", self.tcp_port, self.settings.storage.dir)
 
     async def _cron(self) -> None:
@@ -176,6 +207,8 @@ class Server(ServerState):
                             c.close()
                 if ticks % (hz * 10) == 0:
                     self.store.trim_binlog()
+                if ticks % hz == 0:
+                    admin.cron(self)  # compact-cron/interval, dump-expire, disk-error resume
             except Exception:
                 log.exception("cron failed")
 
@@ -195,6 +228,9 @@ class Server(ServerState):
     async def stop(self) -> None:
         for srv in self._servers:
             srv.close()
+        await web.stop(self)  # dashboard + /metrics listeners (pikadb.web)
+        if self.tls is not None:
+            await self.tls.close()
         for c in list(self.clients.values()):
             c.close()
         for t in self._tasks:
@@ -204,6 +240,8 @@ class Server(ServerState):
                 await asyncio.wait_for(srv.wait_closed(), 2)
             except TimeoutError:
                 pass
+        admin.shutdown(self)  # fast exit: running compactions are cancelled, not awaited
+        self.replication.stop()
         self.store.close()
         log.info("pikadb stopped")
 
@@ -220,8 +258,6 @@ class Server(ServerState):
             self.store.engine.set_sync(bool(value))
         elif name == "active-expire":
             self.active_expire = bool(value)
-        elif name == "loglevel":
-            logging.getLogger().setLevel(LOG_LEVELS.get(str(value), logging.WARNING))
         elif name in ROCKSDB_LIVE_OPTIONS:
             self.store.engine.set_cf_options({ROCKSDB_LIVE_OPTIONS[name]: value})
 

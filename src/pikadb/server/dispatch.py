@@ -21,6 +21,8 @@ from time import perf_counter_ns
 from typing import Any
 
 from pikadb.commands import monitor, pause, transactions
+from pikadb.commands._acl_check import auth_required as acl_auth_required
+from pikadb.commands._acl_check import denied as acl_denied
 from pikadb.commands._call import after_call, call, reject, resolve
 from pikadb.commands.context import ClientState
 from pikadb.commands.pubsub import SUBSCRIBED_MODE_COMMANDS
@@ -45,8 +47,12 @@ def execute(c: ClientState, args: list[bytes]) -> Any:
     arity = cmd.arity
     if (arity > 0 and n != arity) or n < -arity:
         return reject(c, cmd, errors.wrong_arity(cmd.name))
-    if not c.authenticated and not cmd.no_auth:
+    if not c.authenticated and not cmd.no_auth and acl_auth_required(c):
         return reject(c, cmd, errors.NOAUTH)
+    if not c.acl_all and (denied := acl_denied(c, cmd, args)) is not None:  # ACL: restricted
+        return reject(c, cmd, denied)
+    if cmd.is_write and c.server.refuse_writes:  # a read-only replica (replication)
+        return reject(c, cmd, errors.READONLY_REPLICA)
     # pub/sub: a RESP2 client in subscribed mode may run only a few commands (pubsub.py)
     if c.subscribed and c.resp == 2 and cmd.name not in SUBSCRIBED_MODE_COMMANDS:
         return reject(c, cmd, errors.subscribed_context(cmd.name))
@@ -71,6 +77,7 @@ def execute(c: ClientState, args: list[bytes]) -> Any:
     dur = (perf_counter_ns() - t0) // 1000
     cmd.calls += 1
     cmd.usec += dur
+    cmd.hist[dur.bit_length()] += 1  # latency histogram (pikadb.web /metrics)
     stats.total_commands_processed += 1
     c.last_cmd = cmd.name
     if dur >= srv.slow_us:  # SLOWLOG / LATENCY, and MONITOR (slow_us is 0 while monitored)

@@ -46,11 +46,13 @@ from __future__ import annotations
 
 import os
 import threading
+from bisect import bisect_left
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from itertools import islice
 
 from rocksdict import (
+    AccessType,
     BlockBasedOptions,
     BottommostLevelCompaction,
     Cache,
@@ -152,6 +154,44 @@ class Cursor:
         return self._it.value()
 
 
+class ListCursor:
+    """A :class:`Cursor` over a sorted list of (key, value): the merged view of a range
+    with pending ops inside an atomic unit."""
+
+    __slots__ = ("_i", "_items", "_keys", "hi", "lo")
+
+    def __init__(self, items: list[tuple[bytes, bytes]], lo: bytes, hi: bytes) -> None:
+        self.lo, self.hi = lo, hi
+        self._items = items
+        self._keys = [k for k, _ in items]
+        self._i = -1
+
+    def _at(self, i: int) -> bytes | None:
+        self._i = i
+        return self._keys[i] if 0 <= i < len(self._keys) else None
+
+    def seek(self, key: bytes) -> bytes | None:
+        return self._at(bisect_left(self._keys, key))
+
+    def seek_before(self, key: bytes) -> bytes | None:
+        return self._at(bisect_left(self._keys, key) - 1)
+
+    def first(self) -> bytes | None:
+        return self._at(0)
+
+    def last(self) -> bytes | None:
+        return self._at(len(self._keys) - 1)
+
+    def next(self) -> bytes | None:
+        return self._at(self._i + 1)
+
+    def prev(self) -> bytes | None:
+        return self._at(self._i - 1)
+
+    def value(self) -> bytes:
+        return self._items[self._i][1]
+
+
 class Engine:
     """A RocksDB instance with the column families above."""
 
@@ -183,6 +223,7 @@ class Engine:
         # Atomic units (EXEC, scripts): reads merge the pending ops instead of writing the
         # group out, so the unit stays inside ONE write and ONE binlog record.
         self._atomic = 0
+        self._atomic_mark = 0  # ops staged before the outermost unit began (flush_prefix)
         self._ranges: list[list[tuple[bytes, bytes]]] = [[] for _ in CF_NAMES]
         # tombstone control (see the module docstring)
         self._churn: dict[tuple[int, bytes], list] = {}
@@ -364,7 +405,24 @@ class Engine:
     def begin_atomic(self) -> None:
         """Start an atomic unit (EXEC, a script): until :meth:`end_atomic`, range reads merge
         the pending ops rather than writing the group out (point reads already do)."""
+        if not self._atomic:
+            self._atomic_mark = len(self._pending_ops)
         self._atomic += 1
+
+    def flush_prefix(self) -> None:
+        """Write out the ops staged before the current atomic unit began, keeping the unit's
+        own ops pending (a busy script: the commands other clients ran earlier in the tick
+        become durable and can be answered, while the script stays one write). The overlay
+        is kept: it still describes the unit's ops, and the rest is now simply committed."""
+        n = self._atomic_mark
+        if not self._atomic or not n:
+            return
+        early = self._pending_ops[:n]
+        self._pending_ops = self._pending_ops[n:]
+        self._atomic_mark = 0
+        if self.finalizer is not None:
+            early += self.finalizer(early)
+        self._write(early)
 
     def end_atomic(self) -> None:
         self._atomic -= 1
@@ -378,7 +436,7 @@ class Engine:
     def flush_group(self) -> None:
         """One RocksDB write for every staged op, plus the finalizer's extra ops."""
         ops = self._pending_ops
-        if not ops:
+        if not ops and not self.pending:
             return
         self._pending_ops = []
         self.pending = False
@@ -389,6 +447,8 @@ class Engine:
         for r in self._ranges:
             if r:
                 r.clear()
+        if not ops:  # everything was written by flush_prefix; only the overlay was left
+            return
         if self.finalizer is not None:
             ops += self.finalizer(ops)
         self._write(ops)
@@ -462,10 +522,21 @@ class Engine:
 
     def cursor(self, cf: int, start: bytes, end: bytes) -> Cursor:
         """A reusable two-way cursor over [start, end) for many seeks in one call (random
-        sampling): cheaper than one :meth:`scan` per seek."""
+        sampling): cheaper than one :meth:`scan` per seek. Inside an atomic unit whose
+        pending ops touch the range, the cursor walks a merged copy of it instead, so the
+        unit is not split into two writes."""
         if self.pending:
-            self.flush_group()
+            if self._atomic and self._pends_in(cf, start, end):
+                return ListCursor(list(self._merged(cf, start, end, False)), start, end)
+            if not self._atomic:
+                self.flush_group()
         return Cursor(self._cfs[cf], start, end)
+
+    def _pends_in(self, cf: int, start: bytes, end: bytes) -> bool:
+        """Whether pending ops of ``cf`` fall in [start, end)."""
+        if any(a < end and b > start for a, b in self._ranges[cf]):
+            return True
+        return any(start <= k < end for k in self._overlay[cf])
 
     def _merged(
         self, cf: int, start: bytes, end: bytes | None, reverse: bool
@@ -575,6 +646,102 @@ class Engine:
             self._meta_get = None  # type: ignore[assignment]
             self._db.close()
             del self._db
+
+    # -- operations: BGSAVE, COMPACT, DISKRECOVERY, fast shutdown (storage/backup.py and
+    # storage/compaction.py drive these; the thread-safe ones may run on worker threads) ----
+    def create_checkpoint(self, path: str) -> None:
+        """A consistent RocksDB checkpoint of every column family at ``path`` (which must not
+        exist): SST files hard-linked, the memtables flushed first. Safe on a worker thread
+        while writes go on (each write is atomic, so the checkpoint holds whole writes only);
+        write the group out on the loop thread first (:meth:`flush_group`)."""
+        Checkpoint(self._db).create_checkpoint(path)
+
+    @staticmethod
+    def last_key_in(path: str, cf: int, lo: bytes, hi: bytes) -> bytes | None:
+        """The last key in [lo, hi) of column family ``cf`` of the closed RocksDB at ``path``
+        (a checkpoint), opened read-only so it is not modified."""
+        opts = Options(raw_mode=True)
+        db = Rdict(
+            path,
+            opts,
+            column_families={name: Options(raw_mode=True) for name in CF_NAMES},
+            access_type=AccessType.read_only(),
+        )
+        try:
+            target = db.get_column_family(CF_NAMES[cf])
+            ro = ReadOptions()
+            ro.set_iterate_upper_bound(hi)
+            found = None
+            for k in target.keys(backwards=True, from_key=hi, read_opt=ro):
+                found = k if k >= lo else None
+                break
+            del target, ro
+            return found
+        finally:
+            db.close()
+
+    def compact_span(self, cf: int, start: bytes | None, end: bytes | None) -> None:
+        """Manual compaction of [start, end] of ``cf`` (None: unbounded) through the
+        bottommost level, so tombstones and what they cover are dropped. Blocking; meant for
+        a worker thread (rocksdict releases the GIL while RocksDB works)."""
+        if self._closed:
+            return
+        co = CompactOptions()
+        co.set_bottommost_level_compaction(BottommostLevelCompaction.force())
+        self._cfs[cf].compact_range(start, end, co)
+
+    def db_property_int(self, name: str) -> int:
+        """A DB-wide integer property (the same through any column family): 0 if unknown."""
+        if self._closed:
+            return 0
+        return self._cfs[META].property_int_value(name) or 0
+
+    def block_cache_stats(self) -> tuple[int, int, int]:
+        """(capacity, usage, pinned usage) of the shared block cache."""
+        c = self._cache
+        return self.opts.block_cache_size, c.get_usage(), c.get_pinned_usage()
+
+    def discard_group(self) -> None:
+        """Drop the ops staged for the group write (after that write failed: a disk error;
+        nothing of it was acknowledged)."""
+        self._pending_ops = []
+        self.pending = False
+        self._range_pending = False
+        for ov in self._overlay:
+            ov.clear()
+        for r in self._ranges:
+            r.clear()
+
+    def close_fast(self) -> None:
+        """Close for a fast exit (SHUTDOWN, SIGTERM): auto compaction off, queued background
+        compactions dropped, the memtables flushed (so the next start has no WAL to replay),
+        then running compactions cancelled (RocksDB's CancelAllBackgroundWork) rather than
+        awaited, and close. Afterwards :meth:`close` is a no-op."""
+        if self._closed:
+            return
+        if self.pending:
+            self.flush_group()
+        with self._bg_lock:
+            self._bg_queue.clear()
+        try:
+            self.set_cf_options({"disable_auto_compactions": True})
+            for cf in self._cfs:
+                cf.flush(True)  # flushes run beside a running compaction, not after it
+        except Exception:  # best effort on the way out: the WAL still has everything
+            pass
+        self._db.cancel_all_background(True)
+        t = self._bg_thread
+        if t is not None:
+            t.join(5)  # its compact_range returns once cancelled
+        self._closed = True
+        self._cfs = []
+        self._handles = []
+        self._meta_get = None  # type: ignore[assignment]
+        try:
+            self._db.close()  # raises "Shutdown in progress" (it cannot flush): still closed
+        except Exception:  # still closed
+            pass
+        del self._db
 
 
 class ReadView(Engine):

@@ -15,6 +15,7 @@ from pikadb.storage import layout as L
 from pikadb.storage.engine import META
 
 if TYPE_CHECKING:
+    from pikadb.storage.cache import HotCache
     from pikadb.storage.store import Store
 
 _NO_EXPIRE = L.NO_EXPIRE_HDR
@@ -23,12 +24,14 @@ _expire_of = L.expire_of
 
 
 class Database:
-    __slots__ = ("_get", "engine", "index", "prefix", "store", "table")
+    __slots__ = ("_get", "cache", "engine", "index", "prefix", "store", "table")
 
     def __init__(self, store: Store, index: int, table: int) -> None:
         self.store = store
         self.engine = store.engine
         self.index = index
+        # The hot-data cache (storage/cache.py) while cache-model is on, else None.
+        self.cache: HotCache | None = getattr(store, "hot_cache", None)
         self._get = store.engine.get_meta
         self.set_table(table)
 
@@ -44,6 +47,7 @@ class Database:
         view.store = self.store
         view.engine = self.engine.read_view()
         view.index = self.index
+        view.cache = None  # worker threads never touch the cache
         view._get = view.engine.get_meta
         view.table = self.table
         view.prefix = self.prefix

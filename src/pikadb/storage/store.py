@@ -15,7 +15,17 @@ from pikadb.core.clock import now_ms, now_us
 from pikadb.storage import layout as L
 from pikadb.storage.batch import Batch, Op
 from pikadb.storage.binlog import OP_DELETE, OP_DELETE_RANGE, OP_PUT, decode_record, encode_record
-from pikadb.storage.engine import BINLOG, CF_NAMES, META, SYS, TTL, Engine, EngineOptions
+from pikadb.storage.engine import (
+    BINLOG,
+    CF_NAMES,
+    DATA,
+    META,
+    SYS,
+    TTL,
+    ZSCORE,
+    Engine,
+    EngineOptions,
+)
 from pikadb.storage.keyspace import Database
 
 CommitListener = Callable[[Batch], None]
@@ -40,6 +50,10 @@ class Store:
         self.on_expired: Callable[[int, bytes], None] | None = None
         self._binlog_prefix = L.binlog_key(group, 0)[:2]
         self._pending_deltas: dict[int, list[int]] = {}
+        # Counter deltas at the start of the outermost atomic unit, and those staged by it but
+        # not yet written (see flush_before_atomic).
+        self._atomic_base: dict[int, list[int]] = {}
+        self._unwritten: dict[int, list[int]] = {}
         self.engine.finalizer = self._finalize
         # Lazy/active expiry deletes keys only where this node accepts writes (a replica
         # hides expired keys but waits for its master's delete record).
@@ -105,6 +119,31 @@ class Store:
     def end_group(self) -> None:
         self.engine.end_group()
 
+    def begin_atomic(self) -> None:
+        """An atomic unit (EXEC, a script) starts: it will be ONE write and ONE record."""
+        if not self.engine._atomic:
+            self._atomic_base = {t: list(d) for t, d in self._pending_deltas.items()}
+        self.engine.begin_atomic()
+
+    def end_atomic(self) -> None:
+        self.engine.end_atomic()
+
+    def flush_before_atomic(self) -> None:
+        """Write what the tick staged before the running atomic unit began, as its own record
+        with its own counter deltas, and keep the unit pending (a busy script lets the other
+        clients of its tick have their replies, without splitting the script)."""
+        base = self._atomic_base
+        late: dict[int, list[int]] = {}
+        for table, (dk, de) in self._pending_deltas.items():
+            bk, be = base.get(table, (0, 0))
+            if dk - bk or de - be:
+                late[table] = [dk - bk, de - be]
+        self._pending_deltas, self._unwritten = base, late
+        try:
+            self.engine.flush_prefix()
+        finally:
+            self._pending_deltas, self._unwritten, self._atomic_base = late, {}, {}
+
     def commit(self, batch: Batch) -> list[bytes]:
         """Commit ``batch``: it reaches RocksDB with its binlog record in one atomic write
         (at once, or with the rest of the current group), then listeners are told.
@@ -140,12 +179,14 @@ class Store:
         extra: list[Op] = [(OP_PUT, BINLOG, self._binlog_prefix + seq.to_bytes(8, "big"), record)]
         if deltas:
             self._pending_deltas = {}
+            later = self._unwritten  # counts staged by a still-pending atomic unit
             for table, (dk, de) in deltas.items():
+                uk, ue = later.get(table, (0, 0)) if later else (0, 0)
                 if dk:
-                    n = L.encode_u64(self._keys.get(table, 0))
+                    n = L.encode_u64(self._keys.get(table, 0) - uk)
                     extra.append((OP_PUT, SYS, L.counter_key(L.KEYS_COUNTER, table), n))
                 if de:
-                    n = L.encode_u64(self._expires.get(table, 0))
+                    n = L.encode_u64(self._expires.get(table, 0) - ue)
                     extra.append((OP_PUT, SYS, L.counter_key(L.EXPIRES_COUNTER, table), n))
         return extra
 
@@ -162,6 +203,13 @@ class Store:
                 b.delete_range(cf, key, value)
             if cf == META:
                 b.touched.append(key)
+            elif cf in (DATA, ZSCORE):
+                # A sub-key (table|slot|keylen u32|key|version|...) changes its key, even
+                # when the record has no meta op (HSET of an existing field, a chunk of a
+                # long string): touch its meta key, as the master's batch did (the cache).
+                mkey = key[:4] + key[8 : 8 + int.from_bytes(key[4:8], "big")]
+                if not b.touched or b.touched[-1] != mkey:
+                    b.touched.append(mkey)
         for table, (dk, de) in rec.deltas.items():
             b.add_delta(table, dk, de)
         self.commit(b)
@@ -233,14 +281,46 @@ class Store:
         for k, v in self.engine.scan(BINLOG, lo, hi):
             yield L.decode_binlog_key(k)[1], v
 
+    # Replication's floor (set by the replication manager while replicas are attached or a
+    # full-sync checkpoint is kept): the first seq still needed; records from it on stay.
+    binlog_needed: Callable[[], int] | None = None
+
+    @property
+    def first_seq(self) -> int:
+        """The oldest binlog record kept (``seq + 1`` when the log is empty)."""
+        return self._first_seq
+
     def trim_binlog(self) -> None:
-        """Keep at most ``binlog_keep`` records (replication will add its own floor)."""
-        floor = self.seq - self.binlog_keep
-        if floor > self._first_seq:
+        """Keep at most ``binlog_keep`` records, never what a replica still needs."""
+        self.purge_binlog_to(self.seq - self.binlog_keep + 1)
+
+    def purge_binlog_to(self, upto: int) -> int:
+        """Delete records before seq ``upto``, bounded by the replication floor and keeping
+        the last record (it carries ``seq`` across restarts). Returns the new first seq."""
+        needed = self.binlog_needed
+        if needed is not None:
+            upto = min(upto, needed())
+        upto = min(upto, self.seq)
+        if upto > self._first_seq:
             # Not a commit: trimming the log is local bookkeeping, not a logged mutation.
-            start, end = L.binlog_key(self.group, 0), L.binlog_key(self.group, floor + 1)
+            start, end = L.binlog_key(self.group, 0), L.binlog_key(self.group, upto)
             self.engine.apply([(OP_DELETE_RANGE, BINLOG, start, end)])
-            self._first_seq = floor + 1
+            self._first_seq = upto
+        return self._first_seq
+
+    def binlog_seq_at(self, ts_ms: int) -> int:
+        """The first kept seq whose record was written at or after ``ts_ms``."""
+        for seq, raw in self.binlog_range(self._first_seq):
+            if int.from_bytes(raw[:8], "big") >= ts_ms:
+                return seq
+        return self.seq + 1
+
+    def binlog_bytes(self) -> int:
+        """Approximate size of the binlog column family (SST files + memtables)."""
+        e = self.engine
+        return (e.property_int("rocksdb.total-sst-files-size", BINLOG) or 0) + (
+            e.property_int("rocksdb.cur-size-all-mem-tables", BINLOG) or 0
+        )
 
     def close(self) -> None:
         for db in self.databases:
