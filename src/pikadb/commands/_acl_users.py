@@ -96,9 +96,7 @@ def category_members() -> dict[str, frozenset[Command]]:
     """Commands and subcommands of each category (ACLCountCategoryBitsForSelector)."""
     universe = every_command()
     if _MEMBERS[0] != len(universe):
-        _MEMBERS[1] = {
-            cat: frozenset(c for c in universe if cat in cats(c)) for cat in CATEGORIES
-        }
+        _MEMBERS[1] = {cat: frozenset(c for c in universe if cat in cats(c)) for cat in CATEGORIES}
         _MEMBERS[0] = len(universe)
     return _MEMBERS[1]  # type: ignore[return-value]
 
