@@ -36,7 +36,10 @@ def parse_float(raw: bytes, message: str = errors.NOT_FLOAT) -> float:
 
 
 def parse_db_index(raw: bytes, databases: int) -> int:
+    """SELECT's index: getIntFromObjectOrReply (an int32), then the database range."""
     idx = parse_int(raw)
+    if not -(2**31) <= idx < 2**31:
+        raise CommandError(errors.INT_RANGE.format(-(2**31), 2**31 - 1))
     if idx < 0 or idx >= databases:
         raise CommandError(errors.DB_INDEX_OUT_OF_RANGE)
     return idx

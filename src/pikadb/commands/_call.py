@@ -43,8 +43,7 @@ def resolve(c: ClientState, args: list[bytes]) -> Command | bytes:
     name = args[0]
     cmd = COMMANDS.get(name.lower())
     if cmd is None:
-        shown = [a.decode("utf-8", "replace") for a in args[1:]]
-        return reject(c, None, errors.unknown_command(name.decode("utf-8", "replace"), shown))
+        return reject(c, None, errors.unknown_command(name, args[1:]))
     if cmd.subcommands:
         if len(args) < 2:
             # COMMAND alone is a command of its own; CONFIG alone is an arity error.

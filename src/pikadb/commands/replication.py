@@ -181,7 +181,7 @@ def replconf(c: ClientState, args: list[bytes]) -> bytes:
             return b""
         for i in range(1, len(args), 2):
             o = args[i].lower().decode("utf-8", "replace")
-            if o in ("listening-port", "snapshot"):
+            if o in ("listening-port", "snapshot", "fullsync-done"):
                 master.replconf(c, o, args[i + 1].decode("utf-8", "replace"))
             elif o in ("capa", "ip-address", "rdb-only", "getack"):
                 pass

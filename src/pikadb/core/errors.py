@@ -54,11 +54,18 @@ DEBUG_DISABLED = (
 )
 
 
-def unknown_command(name: str, args: list[str]) -> str:
-    shown = " ".join(f"'{a[:128]}'" for a in args)
-    return f"ERR unknown command '{name[:128]}', with args beginning with: {shown}" + (
-        " " if args else ""
-    )
+def unknown_command(name: bytes, args: list[bytes]) -> str:
+    """processCommand's text: the name as ``%.128s`` and the args as ``'%.*s' `` while the
+    list is under 128 bytes (C strings: each stops at a NUL). Raw bytes survive as
+    surrogate escapes (see protocol.reply.error)."""
+    shown = b""
+    for a in args:
+        if len(shown) >= 128:
+            break
+        shown += b"'" + a.split(b"\0", 1)[0][: 128 - len(shown)] + b"' "
+    head = name.split(b"\0", 1)[0][:128]
+    text = b"ERR unknown command '" + head + b"', with args beginning with: " + shown
+    return text.decode("utf-8", "surrogateescape")
 
 
 def unknown_subcommand(sub: str, cmd: str) -> str:

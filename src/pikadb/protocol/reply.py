@@ -53,7 +53,13 @@ def simple(text: str | bytes) -> bytes:
 
 
 def error(message: str) -> bytes:
-    return b"-%s\r\n" % message.encode("utf-8", "replace").replace(b"\r\n", b"  ")
+    """An error reply; CR and LF become spaces, as rejectCommandFormat's sdsmapchars does
+    (raw bytes carried as surrogate escapes go out as they came)."""
+    try:
+        raw = message.encode("utf-8", "surrogateescape")
+    except UnicodeEncodeError:
+        raw = message.encode("utf-8", "replace")
+    return b"-%s\r\n" % raw.replace(b"\r", b" ").replace(b"\n", b" ")
 
 
 _SEP_HDR = [b"\r\n$%d\r\n" % n for n in range(1024)]  # CRLF ending the previous item + header

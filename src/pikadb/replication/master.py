@@ -45,6 +45,7 @@ class ReplicaLink:
         self.last_send = time.monotonic()
         self.snapshot: Snapshot | None = None
         self.hint = ""
+        self.after_full_sync = False  # the replica reconnects right after a full sync
         self.task: asyncio.Task[None] | None = None
         self.sent_bytes = 0
 
@@ -117,6 +118,8 @@ class MasterSide:
             link.port = int(value)
         elif option == "snapshot" and link is not None:
             link.hint = value
+        elif option == "fullsync-done":
+            self.link_for(c).after_full_sync = True
 
     def ack(self, c: Any, seq: int) -> None:
         link = self.links.get(c.id)
@@ -148,7 +151,8 @@ class MasterSide:
             link.last_ack = time.monotonic()
             self.attach()
             repl.loop.call_soon(self._go_online, link)
-            repl.server.stats.sync_partial_ok += 1
+            if not link.after_full_sync:  # (Redis counts that one as the full sync only)
+                repl.server.stats.sync_partial_ok += 1
             log.info("replica %s:%d continues from seq %d", link.ip, link.port, offset)
             return f"+CONTINUE {st.replid}\r\n".encode()
         stats = repl.server.stats

@@ -47,6 +47,7 @@ class ReplicaSide:
         self.state = "connect"
         self.link_up = False
         self.sync_in_progress = False
+        self._just_installed = False  # tell the master the next PSYNC ends a full sync
         self.last_io = time.monotonic()
         self.down_since = time.monotonic()
         self.sync_bytes = 0
@@ -148,6 +149,9 @@ class ReplicaSide:
         hint = Download.pending_id(dbsync)
         if hint:
             await call("REPLCONF", "snapshot", hint)
+        if self._just_installed:
+            self._just_installed = False
+            await call("REPLCONF", "fullsync-done", 1)
         st = repl.state
         store = repl.server.store
         reply = await call("PSYNC", st.replid, store.seq + 1)
@@ -276,4 +280,5 @@ class ReplicaSide:
         log.info("snapshot swapped in and reopened in %.2f s", time.monotonic() - t0)
         dl.cleanup_meta()
         self.sync_in_progress = False
+        self._just_installed = True
         raise Resync("full sync done; reconnecting to continue incrementally")

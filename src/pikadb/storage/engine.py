@@ -680,6 +680,35 @@ class Engine:
         finally:
             db.close()
 
+    @staticmethod
+    def empty_cf_in(path: str, cf: int, lo: bytes, hi: bytes) -> bytes | None:
+        """Empty column family ``cf`` of the closed RocksDB at ``path`` (a checkpoint) but for
+        its last entry in [lo, hi), which is returned; the cf is dropped and made again, so
+        its SST files leave the directory (hard links: the source database keeps its own).
+        A full sync ships the data without the master's binlog history."""
+        opts = Options(raw_mode=True)
+        opts.create_missing_column_families(True)
+        db = Rdict(path, opts, column_families={n: Options(raw_mode=True) for n in CF_NAMES})
+        try:
+            name = CF_NAMES[cf]
+            target = db.get_column_family(name)
+            ro = ReadOptions()
+            ro.set_iterate_upper_bound(hi)
+            last: tuple[bytes, bytes] | None = None
+            for k, v in target.items(backwards=True, from_key=hi, read_opt=ro):
+                last = (k, v) if k >= lo else None
+                break
+            del target, ro
+            db.drop_column_family(name)
+            fresh = db.create_column_family(name, Options(raw_mode=True))
+            if last is not None:
+                fresh.put(last[0], last[1])
+            del fresh
+            db.flush()
+            return last[0] if last is not None else None
+        finally:
+            db.close()
+
     def compact_span(self, cf: int, start: bytes | None, end: bytes | None) -> None:
         """Manual compaction of [start, end] of ``cf`` (None: unbounded) through the
         bottommost level, so tombstones and what they cover are dropped. Blocking; meant for

@@ -109,7 +109,10 @@ def checkpoint(store: Store, path: str) -> int:
     """A RocksDB checkpoint (worker thread: the engine call is thread-safe; writes may go on
     meanwhile, each atomic with its binlog record). Returns the last seq inside it."""
     store.engine.create_checkpoint(path)
-    last = Engine.last_key_in(
+    # Only the last binlog record goes along (it carries the seq the replica continues
+    # from): the history would double what a full sync ships, and a replica never needs
+    # records older than its snapshot.
+    last = Engine.empty_cf_in(
         path, BINLOG, L.binlog_key(store.group, 0), L.binlog_key(store.group + 1, 0)
     )
     return L.decode_binlog_key(last)[1] if last else 0
