@@ -5,7 +5,8 @@ Pika runs the commands of its ``slow-cmd-list`` on a separate thread pool so tha
 
 * **Which.** The commands named in ``slow-cmd-list`` (CONFIG SET-able, Pika's setting) that
   this module knows how to run on a read view (:data:`OFFLOADABLE`): KEYS always; the
-  whole-collection reads (SMEMBERS, HGETALL, HKEYS, HVALS, LRANGE) and the multi-key set and
+  whole-collection reads (SMEMBERS, HGETALL, HKEYS, HVALS; LRANGE by the range asked
+  for, not the list's length) and the multi-key set and
   zset algebra reads (SUNION, SINTER, SDIFF, SINTERCARD, ZUNION, ZINTER, ZDIFF) when their
   keys hold at least :data:`BIG` members in all — a small read is answered inline, since
   handing a command to a thread costs ~50-100 us.
@@ -56,6 +57,21 @@ def _big_key(c: ClientState, args: list[bytes]) -> bool:
     return raw is not None and collection_size(raw) >= BIG
 
 
+def _big_range(c: ClientState, args: list[bytes]) -> bool:
+    """LRANGE: worth it when the range asked for (not the list) holds BIG items."""
+    raw = c.db.lookup(args[1])[1]
+    if raw is None or raw[0] != L.T_LIST:
+        return False
+    try:
+        start, stop = int(args[2]), int(args[3])
+    except (ValueError, IndexError):
+        return False
+    size = collection_size(raw)
+    start = max(start + size if start < 0 else start, 0)
+    stop = min(stop + size if stop < 0 else stop, size - 1)
+    return stop - start + 1 >= BIG
+
+
 def _big_keys(first: int, numkeys: bool = False) -> Callable[[ClientState, list[bytes]], bool]:
     """Worth it when the keys from ``args[first]`` on (``numkeys``: args[first] is their
     count) hold at least BIG members together."""
@@ -87,7 +103,7 @@ OFFLOADABLE: dict[str, Callable[[ClientState, list[bytes]], bool]] = {
     "hgetall": _big_key,
     "hkeys": _big_key,
     "hvals": _big_key,
-    "lrange": _big_key,
+    "lrange": _big_range,
     "sunion": _big_keys(1),
     "sinter": _big_keys(1),
     "sdiff": _big_keys(1),
