@@ -146,3 +146,19 @@ def test_db_fatal_and_diskrecovery(make_server: Factory) -> None:
     c.set("after", "1")
     assert c.get("after") == b"1"
     assert c.dbsize() == 2 + len(acked)
+
+
+def test_latencystats_like_redis(r: redis.Redis, rr: redis.Redis) -> None:
+    """Per-command percentiles, in Redis 7's field names and value shape."""
+    for c in (r, rr):
+        c.config_resetstat()
+        for i in range(50):
+            c.set(f"k{i}", i)
+            c.get(f"k{i}")
+        c.config_get("maxmemory")
+    got, want = (c.info("latencystats") for c in (r, rr))
+    for name in ("latency_percentiles_usec_set", "latency_percentiles_usec_get"):
+        assert set(got[name]) == set(want[name]) == {"p50", "p99", "p99.9"}
+        assert all(v >= 1 for v in got[name].values())
+    assert "latency_percentiles_usec_config|get" in got
+    assert set(want) <= set(got)

@@ -252,6 +252,14 @@ class _InfoSource:
             for sub in cmd.subcommands.values():
                 yield sub.name, sub.calls, sub.usec, sub.rejected_calls, sub.failed_calls
 
+    def command_hists(self) -> Iterator[tuple[str, list[int]]]:
+        """(name, latency histogram) of every command called: bucket b counts calls of
+        [2^(b-1), 2^b) microseconds (the dispatcher's ``cmd.hist``)."""
+        for cmd in COMMANDS.values():
+            for one in (cmd, *cmd.subcommands.values()):
+                if one.calls:
+                    yield one.name, one.hist
+
     def keyspace(self) -> Iterator[tuple[int, int, int]]:
         store = self._srv.store
         for db in store.databases:

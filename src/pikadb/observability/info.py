@@ -501,8 +501,32 @@ def _errorstats(src: InfoSource) -> list[Line]:
     return [(f"errorstat_{k}", f"count={v}") for k, v in sorted(src.stats.errorstats.items())]
 
 
+_PERCENTILES = ((50.0, "p50"), (99.0, "p99"), (99.9, "p99.9"))  # latency-tracking-info-percentiles
+
+
 def _latencystats(src: InfoSource) -> list[Line]:
-    return []
+    """Redis 7's ``latency_percentiles_usec_<cmd>:p50=..,p99=..,p99.9=..``. Our histograms
+    have power-of-two buckets, so a percentile is reported as its bucket's upper bound
+    (within 2x; Redis's HDR histogram is within 1%)."""
+    hists = getattr(src, "command_hists", None)
+    if hists is None:
+        return []
+    out: list[Line] = []
+    for name, hist in hists():
+        total = sum(hist)
+        if not total:
+            continue
+        parts = []
+        for pct, label in _PERCENTILES:
+            need = total * pct / 100
+            seen = 0
+            for b, n in enumerate(hist):
+                seen += n
+                if seen >= need:
+                    parts.append(f"{label}={float(1 << b):.3f}")
+                    break
+        out.append((f"latency_percentiles_usec_{name}", ",".join(parts)))
+    return out
 
 
 def _cluster(src: InfoSource) -> list[Line]:
