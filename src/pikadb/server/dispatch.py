@@ -1,10 +1,13 @@
-"""The one dispatch pipeline: lookup -> arity -> auth -> [gate] -> run -> stats -> [after].
+"""The one dispatch pipeline: lookup -> arity -> auth -> ACL -> READONLY -> [gate] -> run ->
+stats -> [after].
 
 Every command from every client goes through :func:`execute`. Handlers return reply bytes (or
 an awaitable, for blocking commands) and raise :class:`~pikadb.core.errors.CommandError` for
 error replies.
 
-The hot path pays two checks for the transaction / introspection features when unused:
+ACL costs one attribute test for an unrestricted user (``c.acl_all``), READONLY one for a
+write command (``server.refuse_writes``, set on a read-only replica). The hot path pays two
+checks for the transaction / introspection features when unused:
 ``c.gate`` before running (the client is in MULTI, WATCHes keys, is a MONITOR, or clients
 are paused: :func:`_gated` handles queueing, ``no_multi``, the MONITOR client's keyspace ban
 and CLIENT PAUSE postponement) and ``dur >= server.slow_us`` after (SLOWLOG / LATENCY, and
