@@ -96,3 +96,21 @@ def test_fuzz_short_run(fuzz_server: PikaServer) -> None:
     assert c.ping()
     c.close()
     assert "Traceback" not in srv.log()
+
+
+@pytest.mark.parametrize(
+    ("data", "want"),
+    [
+        # a bulk header with a bare CR ("$6\r*..."): Redis skips the byte after the CR
+        (
+            b"*2\r\n$4\r\nDECR\r\n$6\r*fz:251\r\nR\r\n",
+            [[b"DECR", b"fz:251"], [b"R"]],
+        ),
+        # "$-1" at top level is an inline request, not a null (hiredis reads it as a reply)
+        (b"*1\r\n$4\r\nTIME\r\n$-1\r\n", [[b"TIME"], [b"$-1"]]),
+    ],
+)
+def test_parser_regressions_whole_and_split(data: bytes, want: list[list[bytes]]) -> None:
+    assert _parse([data]) == (want, None)
+    for cut in range(len(data) + 1):
+        assert _parse([data[:cut], data[cut:]]) == (want, None), cut

@@ -349,6 +349,8 @@ class RequestParser:
                 if cmd is False:
                     break
                 if not cmd:
+                    if data[off] != 0x2A:  # "$-1\r\n" (a null bulk to hiredis) is inline
+                        return self._exact_from(data, base, out[:skip])
                     off += 4 if cmd == [] else 5  # "*0\r\n" / "*-1\r\n"
                     continue
                 # Account the frame: its size if every element is a canonical bulk.
@@ -376,12 +378,17 @@ class RequestParser:
             return out  # at a frame boundary: the common case
         if acc >= n or data[acc] != 0x2A:
             return self._exact_from(data, base, out[:skip])
-        tail = _Frame(collect=False)
+        # A frame cut by the end of the read: it collects its own args from here on (by
+        # Redis's rules), and hiredis forgets its partial copy. Were hiredis to keep it, a
+        # frame it later rejects (a header with a bare CR, which Redis accepts) could not be
+        # re-parsed: its first bytes would be gone with the earlier read.
+        tail = _Frame(collect=True)
         try:
             if tail.advance(data, acc, self.max_bulk_len) >= 0:
                 raise _Bad("")  # complete, yet hiredis did not return it: re-parse
         except _Bad:
             return self._exact_from(data, base, out[:skip])
+        self._reader = hiredis.Reader()
         self._frame = tail
         return self._check_buffer(out)
 
