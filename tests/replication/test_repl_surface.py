@@ -17,6 +17,7 @@ import redis
 
 from tests.support.repl import (
     info,
+    online_replicas,
     replica_ports,
     replicaof,
     sync_counters,
@@ -34,7 +35,11 @@ def trio(cluster: Cluster) -> tuple[redis.Redis, redis.Redis, redis.Redis]:
     cluster.replica("A")
     cluster.replica("B")
     cluster.converge()
-    return cluster.master.client(), cluster.client("A"), cluster.client("B")
+    m = cluster.master.client()
+    n = len(direct_ports(cluster))
+    # the replicas' view converged; the master's view of the links may lag a moment
+    wait_until(lambda: online_replicas(m) == n, 30, "the master lists its replicas online")
+    return m, cluster.client("A"), cluster.client("B")
 
 
 def direct_ports(cluster: Cluster) -> list[int]:

@@ -92,6 +92,20 @@ def replica_ports(master: redis.Redis) -> set[int]:
     return {int(v["port"]) for k, v in i.items() if k.startswith("slave") and isinstance(v, dict)}
 
 
+def online_replicas(master: redis.Redis) -> int:
+    """How many replicas the master's INFO lists online with everything acked."""
+    i = info(master)
+    offset = i["master_repl_offset"]
+    return sum(
+        1
+        for k, v in i.items()
+        if k.startswith("slave")
+        and isinstance(v, dict)
+        and v.get("state") == "online"
+        and v.get("offset") == offset
+    )
+
+
 def link_up(replica: redis.Redis) -> bool:
     i = info(replica)
     return i.get("role") == "slave" and i.get("master_link_status") == "up"

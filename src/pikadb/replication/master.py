@@ -97,6 +97,9 @@ class MasterSide:
             store.listeners.append(self._on_commit)
         elif not want and has:
             store.listeners.remove(self._on_commit)
+        # sync-all's reply gate follows the links at once, not at the next cron: a write
+        # acknowledged right after a replica came online must wait for its ack
+        self.repl._refresh_flags()
 
     # -- commands ---------------------------------------------------------------------------
     def link_for(self, c: Any) -> ReplicaLink:
